@@ -1,0 +1,24 @@
+/**
+ * wispd's one config schema. Each component declares its section next to its code; this file only assembles them,
+ * in the order `dump-config` shows them.
+ */
+import { daemonSection, logSection } from '../daemon/config.ts';
+import { busSection } from '../daemon/store/bus/config.ts';
+import { clickhouseSection } from '../daemon/store/clickhouse/config.ts';
+import { postgresSection } from '../daemon/store/postgres/config.ts';
+import { type Infer, section } from './define.ts';
+
+export const schema = section('wispd configuration', {
+  log: logSection,
+  daemon: daemonSection,
+  database: postgresSection,
+  clickhouse: clickhouseSection,
+  nats: busSection,
+});
+
+export type Config = Infer<typeof schema>;
+export type LogConfig = Config['log'];
+export type DaemonConfig = Config['daemon'];
+export type PostgresConfig = Config['database'];
+export type ClickhouseConfig = Config['clickhouse'];
+export type BusConfig = Config['nats'];

@@ -1,0 +1,107 @@
+/** The `wispd` command line. Every command has --help; the daemon itself is `wispd start`. */
+import { Command, Option } from 'commander';
+import { dumpConfig } from '../../config/dump.ts';
+import { ConfigError } from '../../config/load.ts';
+import { schema } from '../../config/schema.ts';
+import { messageOf, WispdError } from '../errors.ts';
+import { version } from '../version.ts';
+import { type GlobalOptions, load } from './load.ts';
+import { migrate } from './migrate.ts';
+import { start } from './start.ts';
+
+const program = new Command('wispd')
+  .description('wispd, the network core of a wireless or fibre ISP: RADIUS AAA, CoA, telemetry, FUP and SLA.')
+  .addOption(
+    new Option('-c, --config <file>', 'YAML config file (else the built-in defaults)').env('WISPD_CONFIG'),
+  )
+  .showHelpAfterError('(run with --help for usage)')
+  .addHelpText(
+    'after',
+    `
+Every config key can be overridden by an environment variable WISPD_<SECTION>_<KEY>,
+e.g. WISPD_DATABASE_URL=postgres://wispd@db/wispd or WISPD_LOG_LEVEL=debug.
+With no database.url, clickhouse.url or nats.url, the stores are embedded (PGlite,
+chDB, in-process bus) under daemon.data_dir.`,
+  );
+
+const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
+
+program
+  .command('start')
+  .description('Run the daemon in the foreground until SIGTERM or SIGINT.')
+  .addHelpText(
+    'after',
+    `
+It logs JSON lines on standard output and a line with "msg":"ready" once every
+component has started. The first SIGTERM/SIGINT drains and stops the components
+(at most daemon.shutdown_timeout); a second one exits at once.
+
+Example:
+  wispd start --config /etc/wispd/wispd.yaml`,
+  )
+  .action((_opts, cmd: Command) => start(globals(cmd)));
+
+program
+  .command('check-config')
+  .description('Validate the configuration (file and WISPD_* variables) and exit: 0 when valid, 1 otherwise.')
+  .addHelpText('after', '\nExample:\n  wispd check-config --config /etc/wispd/wispd.yaml')
+  .action((_opts, cmd: Command) => {
+    const { config, file } = load(globals(cmd));
+    const store = (url: string, embedded: string) => (url === '' ? `embedded ${embedded}` : 'remote');
+    process.stdout.write(
+      [
+        `${file ?? 'the defaults and environment'}: valid`,
+        `  postgres:   ${store(config.database.url, `PGlite under ${config.daemon.data_dir}/pglite`)}`,
+        `  clickhouse: ${store(config.clickhouse.url, `chDB under ${config.daemon.data_dir}/chdb`)}`,
+        `  bus:        ${config.nats.url === '' ? 'in-process' : 'NATS'}`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+program
+  .command('dump-config')
+  .description('Print the effective configuration as YAML, secrets masked, with where each value came from.')
+  .option('--docs', "add each key's documentation as a comment (a complete, commented config file)")
+  .addHelpText('after', '\nExamples:\n  wispd dump-config --config /etc/wispd/wispd.yaml\n  wispd dump-config --docs > wispd.yaml')
+  .action((opts: { docs?: boolean }, cmd: Command) => {
+    const { config, sources, file } = load(globals(cmd));
+    const header = `# wispd ${version}: effective configuration from ${file ?? 'the defaults'} and the environment; secrets masked\n`;
+    process.stdout.write(header + dumpConfig(schema, config, { docs: opts.docs, sources }));
+  });
+
+program
+  .command('migrate')
+  .description('Apply pending PostgreSQL and ClickHouse migrations and exit (the daemon also applies them when it starts).')
+  .addHelpText(
+    'after',
+    `
+Migrations run under a lock, so several wispd processes never apply one twice.
+With embedded stores it works while the daemon runs (through the daemon's PGlite
+endpoint; chDB is migrated by the daemon itself).
+
+Example:
+  wispd migrate --config /etc/wispd/wispd.yaml`,
+  )
+  .action((_opts, cmd: Command) => migrate(globals(cmd)));
+
+program
+  .command('version')
+  .description('Print the version of wispd and of Node.js.')
+  .action(() => {
+    process.stdout.write(`wispd ${version} (node ${process.version})\n`);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`wispd: ${err.message}\n`);
+  } else if (err instanceof WispdError) {
+    process.stderr.write(`wispd: ${err.message} [${err.code}]\n`);
+  } else {
+    process.stderr.write(`wispd: ${messageOf(err)}\n`);
+    if (process.env.WISPD_DEBUG_STACK) process.stderr.write(`${(err as Error).stack}\n`);
+  }
+  process.exit(1);
+}

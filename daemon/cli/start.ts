@@ -1,0 +1,12 @@
+/** `wispd start`: runs the daemon until SIGTERM or SIGINT. */
+import { createDaemon } from '../daemon.ts';
+import { createLogger } from '../log.ts';
+import { runUntilSignalled } from '../process.ts';
+import { type GlobalOptions, load } from './load.ts';
+
+export async function start(opts: GlobalOptions): Promise<void> {
+  const { config, file } = load(opts);
+  const log = createLogger(config.log);
+  log.info({ config: file ?? '(defaults and environment)', node: process.version }, 'starting');
+  await runUntilSignalled(createDaemon(config, log), log, config.daemon.shutdown_timeout);
+}

@@ -1,0 +1,45 @@
+/**
+ * Every error wispd raises on purpose carries one of these codes and the context that explains it. The catalogue is
+ * the single list: docs/errors.md describes each code, and a test checks that the two agree.
+ */
+export const errorCodes = {
+  WISPD_CONFIG_FILE: 'the config file cannot be read or is not valid YAML',
+  WISPD_CONFIG_UNKNOWN_KEY: 'a key in the config file or a WISPD_* environment variable is not part of the schema',
+  WISPD_CONFIG_INVALID_VALUE: 'a config value has the wrong type or is out of range',
+  WISPD_DATADIR_LOCKED: 'another wispd process owns the data directory of the embedded stores',
+  WISPD_DATADIR: 'the data directory cannot be created or written',
+  WISPD_POSTGRES_CONNECT: 'PostgreSQL (or embedded PGlite) cannot be reached or opened',
+  WISPD_CLICKHOUSE_CONNECT: 'ClickHouse (or embedded chDB) cannot be reached or opened',
+  WISPD_MIGRATION_FAILED: 'a schema migration failed to apply; nothing of that migration was kept',
+  WISPD_MIGRATION_CHANGED: 'a migration that was already applied has been edited since (checksum differs)',
+  WISPD_MIGRATION_UNKNOWN: 'the database holds a migration this version of wispd does not know (a newer wispd ran on it)',
+  WISPD_BUS_CONNECT: 'the NATS server cannot be reached',
+  WISPD_BUS_NO_RESPONDERS: 'a bus request found nobody subscribed to its subject',
+  WISPD_BUS_TIMEOUT: 'a bus request got no reply in time',
+  WISPD_BUS_HANDLER_FAILED: 'the handler that answers a bus request threw',
+  WISPD_COMPONENT_START: 'a component failed to start; the ones already started were stopped',
+  WISPD_SHUTDOWN_TIMEOUT: 'the components did not stop within daemon.shutdown_timeout',
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export class WispdError extends Error {
+  readonly code: ErrorCode;
+  readonly context: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, context: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WispdError';
+    this.code = code;
+    this.context = context;
+  }
+}
+
+export function isWispdError(err: unknown, code?: ErrorCode): err is WispdError {
+  return err instanceof WispdError && (code === undefined || err.code === code);
+}
+
+/** The message of anything thrown, for logs and CLI output. */
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

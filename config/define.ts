@@ -5,7 +5,9 @@
  */
 
 /** Thrown by a field's parser; the loader adds the key, the value and the source. */
-export class ValueError extends Error {}
+export class ValueError extends Error {
+  override name = 'ValueError';
+}
 
 export interface Field<T> {
   readonly kind: 'field';
@@ -177,6 +179,7 @@ export function maskUrl(value: string): string {
     .map((one) => {
       try {
         const u = new URL(one.trim());
+        if (u.host === '' && one.includes('@')) return '********';
         if (u.password) u.password = '****';
         return u.toString().replace(/\/$/, one.trim().endsWith('/') ? '/' : '');
       } catch {

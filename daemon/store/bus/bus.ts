@@ -26,7 +26,7 @@ export interface Bus extends Component {
   request<R = unknown>(subject: string, data: unknown, opts?: { timeout?: number }): Promise<R>;
   /** Resolves once what was published so far has been delivered (in-process) or reached the server (NATS). */
   flush(): Promise<void>;
-  /** The full subject on the wire, prefix included (for JetStream streams and remote publishers). */
+  /** The full subject (or wildcard pattern) on the wire, prefix included, for JetStream streams and remote publishers. */
   subject(relative: string): string;
   /** The NATS connection, for JetStream streams, consumers and KV; absent on the in-process bus. */
   readonly nats?: NatsConnection;

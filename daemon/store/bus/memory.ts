@@ -47,7 +47,7 @@ export function createMemoryBus(config: BusConfig, log: Logger): Bus {
     },
     counters: () => ({ ...core.counters, subscriptions: subs.length }),
     describe: () => 'in-process bus',
-    subject: (relative) => core.wire(relative),
+    subject: (relative) => core.wire(relative, true),
 
     publish(relative, data) {
       const subject = core.wire(relative);

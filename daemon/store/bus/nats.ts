@@ -82,7 +82,7 @@ export function createNatsBus(config: BusConfig, log: Logger): Bus {
 
     counters: () => ({ ...core.counters, ...status, subscriptions: subs.size }),
     describe: () => `NATS (${maskUrl(config.url)}${jetstream ? ', JetStream available' : ', no JetStream'})`,
-    subject: (relative) => core.wire(relative),
+    subject: (relative) => core.wire(relative, true),
 
     publish(relative, data) {
       conn().publish(core.wire(relative), encode(data));

@@ -33,11 +33,8 @@ export interface Section<S extends Shape = Shape> {
 // biome-ignore lint/suspicious/noExplicitAny: a shape holds fields of every type
 export type Shape = { readonly [key: string]: Field<any> | Section<any> };
 
-export type Infer<N> = N extends Field<infer T>
-  ? T
-  : N extends Section<infer S>
-    ? { readonly [K in keyof S]: Infer<S[K]> }
-    : never;
+export type Infer<N> =
+  N extends Field<infer T> ? T : N extends Section<infer S> ? { readonly [K in keyof S]: Infer<S[K]> } : never;
 
 interface Common<T> {
   doc: string;
@@ -157,7 +154,11 @@ export function duration(opts: Omit<Common<number>, 'default'> & { default: stri
   const min = opts.min === undefined ? 0 : parseDuration(opts.min)!;
   const max = opts.max === undefined ? Number.POSITIVE_INFINITY : parseDuration(opts.max)!;
   const range =
-    opts.max === undefined ? (opts.min === undefined ? '' : ` of at least ${opts.min}`) : ` from ${opts.min ?? '0s'} to ${opts.max}`;
+    opts.max === undefined
+      ? opts.min === undefined
+        ? ''
+        : ` of at least ${opts.min}`
+      : ` from ${opts.min ?? '0s'} to ${opts.max}`;
   const reason = `must be a duration${range} with a unit (ms, s, m, h, d), e.g. 500ms or 8s`;
   return field<number>(
     'duration',

@@ -150,7 +150,9 @@ export function loadConfigWithSources<S extends Shape>(
       text = readFileSync(opts.file, 'utf8');
     } catch (err) {
       const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-      throw new ConfigError(name, [{ code: 'WISPD_CONFIG_FILE', where: name, message: `cannot read the file: ${reason}` }]);
+      throw new ConfigError(name, [
+        { code: 'WISPD_CONFIG_FILE', where: name, message: `cannot read the file: ${reason}` },
+      ]);
     }
   }
 

@@ -10,5 +10,5 @@ export interface Component {
   stop(): Promise<void>;
   counters(): Readonly<Record<string, number>>;
   /** One phrase for the `ready` log line, e.g. "embedded chDB (data/chdb)". */
-  describe?(): string;
+  describe(): string;
 }

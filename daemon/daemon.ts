@@ -8,9 +8,18 @@ import type { Component } from './component.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { Logger } from './log.ts';
 import { type Bus, createBus } from './store/bus/index.ts';
-import { type ClickhouseStore, createClickhouse, coreMigrations as clickhouseMigrations } from './store/clickhouse/index.ts';
+import {
+  type ClickhouseStore,
+  coreMigrations as clickhouseMigrations,
+  createClickhouse,
+} from './store/clickhouse/index.ts';
 import { DataDir } from './store/datadir.ts';
-import { createPostgres, LOCK, type PostgresStore, coreMigrations as postgresMigrations } from './store/postgres/index.ts';
+import {
+  createPostgres,
+  LOCK,
+  type PostgresStore,
+  coreMigrations as postgresMigrations,
+} from './store/postgres/index.ts';
 import { version } from './version.ts';
 
 export interface Daemon {
@@ -108,7 +117,7 @@ export function createDaemon(config: Config, log: Logger): Daemon {
           rss_mb: rssMb,
           embedded: Object.keys(stores).filter((k) => stores[k as keyof typeof stores] === 'embedded'),
           remote: Object.keys(stores).filter((k) => stores[k as keyof typeof stores] === 'remote'),
-          stores: Object.fromEntries(lifecycle.components.map((c) => [c.name, c.describe?.() ?? ''])),
+          stores: Object.fromEntries(lifecycle.components.map((c) => [c.name, c.describe()])),
         },
         'ready',
       );

@@ -12,7 +12,8 @@ export const errorCodes = {
   WISPD_CLICKHOUSE_CONNECT: 'ClickHouse (or embedded chDB) cannot be reached or opened',
   WISPD_MIGRATION_FAILED: 'a schema migration failed to apply; nothing of that migration was kept',
   WISPD_MIGRATION_CHANGED: 'a migration that was already applied has been edited since (checksum differs)',
-  WISPD_MIGRATION_UNKNOWN: 'the database holds a migration this version of wispd does not know (a newer wispd ran on it)',
+  WISPD_MIGRATION_UNKNOWN:
+    'the database holds a migration this version of wispd does not know (a newer wispd ran on it)',
   WISPD_BUS_CONNECT: 'the NATS server cannot be reached',
   WISPD_BUS_NO_RESPONDERS: 'a bus request found nobody subscribed to its subject',
   WISPD_BUS_TIMEOUT: 'a bus request got no reply in time',

@@ -46,7 +46,9 @@ for (const [path, meta] of Object.entries(packages)) {
     if (resolvesFrom(path, dep)) continue;
     const platform = platformOf(dep);
     if (!platform) {
-      console.error(`complete-lockfile: ${dep} (optional for ${path || 'the project'}) is missing and names no platform; left as is`);
+      console.error(
+        `complete-lockfile: ${dep} (optional for ${path || 'the project'}) is missing and names no platform; left as is`,
+      );
       continue;
     }
     const version = /^\d+\.\d+\.\d+/.test(spec) ? spec : spec.replace(/^[\^~=]/, '');
@@ -58,7 +60,9 @@ for (const [path, meta] of Object.entries(packages)) {
 }
 
 if (added > 0) {
-  lock.packages = Object.fromEntries(Object.entries(packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)));
+  lock.packages = Object.fromEntries(
+    Object.entries(packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a < b ? -1 : 1)),
+  );
   writeFileSync(lockPath, `${JSON.stringify(lock, null, 2)}\n`);
 }
 console.log(`complete-lockfile: ${added} platform-specific optional package(s) recorded`);

@@ -11,9 +11,7 @@ import { start } from './start.ts';
 
 const program = new Command('wispd')
   .description('wispd, the network core of a wireless or fibre ISP: RADIUS AAA, CoA, telemetry, FUP and SLA.')
-  .addOption(
-    new Option('-c, --config <file>', 'YAML config file (else the built-in defaults)').env('WISPD_CONFIG'),
-  )
+  .addOption(new Option('-c, --config <file>', 'YAML config file (else the built-in defaults)').env('WISPD_CONFIG'))
   .showHelpAfterError('(run with --help for usage)')
   .addHelpText(
     'after',
@@ -63,7 +61,10 @@ program
   .command('dump-config')
   .description('Print the effective configuration as YAML, secrets masked, with where each value came from.')
   .option('--docs', "add each key's documentation as a comment (a complete, commented config file)")
-  .addHelpText('after', '\nExamples:\n  wispd dump-config --config /etc/wispd/wispd.yaml\n  wispd dump-config --docs > wispd.yaml')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  wispd dump-config --config /etc/wispd/wispd.yaml\n  wispd dump-config --docs > wispd.yaml',
+  )
   .action((opts: { docs?: boolean }, cmd: Command) => {
     const { config, sources, file } = load(globals(cmd));
     const header = `# wispd ${version}: effective configuration from ${file ?? 'the defaults'} and the environment; secrets masked\n`;
@@ -72,7 +73,9 @@ program
 
 program
   .command('migrate')
-  .description('Apply pending PostgreSQL and ClickHouse migrations and exit (the daemon also applies them when it starts).')
+  .description(
+    'Apply pending PostgreSQL and ClickHouse migrations and exit (the daemon also applies them when it starts).',
+  )
   .addHelpText(
     'after',
     `

@@ -4,10 +4,10 @@
  */
 import { Lifecycle } from '../lifecycle.ts';
 import { createLogger } from '../log.ts';
-import { createClickhouse, coreMigrations as clickhouseMigrations } from '../store/clickhouse/index.ts';
+import { coreMigrations as clickhouseMigrations, createClickhouse } from '../store/clickhouse/index.ts';
 import { DataDir } from '../store/datadir.ts';
-import { createPostgres, LOCK, coreMigrations as postgresMigrations } from '../store/postgres/index.ts';
 import type { MigrationReport } from '../store/migrations.ts';
+import { createPostgres, LOCK, coreMigrations as postgresMigrations } from '../store/postgres/index.ts';
 import { type GlobalOptions, load } from './load.ts';
 
 function summary(report: MigrationReport): string {

@@ -64,7 +64,9 @@ export class DataDir {
     const lock = join(this.path, 'wispd.lock');
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        writeFileSync(lock, `${JSON.stringify({ pid: process.pid, since: new Date().toISOString() })}\n`, { flag: 'wx' });
+        writeFileSync(lock, `${JSON.stringify({ pid: process.pid, since: new Date().toISOString() })}\n`, {
+          flag: 'wx',
+        });
         this.#owned = true;
         return { owned: true };
       } catch (err) {

@@ -63,7 +63,10 @@ t.test('check-config', async (t) => {
 
   const env = wispd(['check-config'], { env: { WISPD_DATABASE_POOL_SIZE: '0' } });
   t.equal(env.code, 1);
-  t.match(env.stderr, 'WISPD_DATABASE_POOL_SIZE: invalid value for database.pool_size: "0" — must be an integer from 1 to 200');
+  t.match(
+    env.stderr,
+    'WISPD_DATABASE_POOL_SIZE: invalid value for database.pool_size: "0" — must be an integer from 1 to 200',
+  );
 
   const viaEnv = wispd(['check-config'], { env: { WISPD_CONFIG: `${dir}/bad.yaml` } });
   t.equal(viaEnv.code, 1, 'WISPD_CONFIG names the file');
@@ -102,7 +105,11 @@ t.test('dump-config masks secrets and says where values came from', async (t) =>
 });
 
 t.test('npx wispd works in the checkout (package bin)', async (t) => {
-  const r = spawnSync('npx', ['--no-install', 'wispd', 'version'], { cwd: repoRoot, env: cleanEnv(), encoding: 'utf8' });
+  const r = spawnSync('npx', ['--no-install', 'wispd', 'version'], {
+    cwd: repoRoot,
+    env: cleanEnv(),
+    encoding: 'utf8',
+  });
   t.equal(r.status, 0, r.stderr);
   t.match(r.stdout, /^wispd \d+\.\d+\.\d+/);
 });

@@ -1,6 +1,6 @@
 // The field types of the config schema, table-driven: what each accepts, what it rejects and why.
 import t from 'tap';
-import { boolean, duration, formatDuration, integer, maskUrl, oneOf, parseDuration, url, ValueError } from '../../config/define.ts';
+import { boolean, duration, formatDuration, integer, maskUrl, oneOf, parseDuration, url } from '../../config/define.ts';
 
 t.test('durations', async (t) => {
   const cases: Array<[string, number | undefined]> = [
@@ -54,7 +54,9 @@ t.test('URLs: schemes checked, passwords never shown', async (t) => {
   const f = url({ default: '', schemes: ['nats', 'tls'], list: true, secret: true, doc: '' });
   t.equal(f.parse('', 'env'), '');
   t.equal(f.parse('nats://a:4222, nats://b:4222', 'env'), 'nats://a:4222,nats://b:4222');
-  t.throws(() => f.parse('http://a:4222', 'env'), { message: 'must be a comma-separated list of URLs starting with nats:// or tls://' });
+  t.throws(() => f.parse('http://a:4222', 'env'), {
+    message: 'must be a comma-separated list of URLs starting with nats:// or tls://',
+  });
   t.throws(() => f.parse('nats://a:4222,nope', 'env'), { name: 'ValueError' });
   t.equal(f.show('nats://u:pw@a:4222,nats://b:4222'), 'nats://u:****@a:4222,nats://b:4222');
   t.equal(maskUrl('postgres://wispd:s3cret@db:5432/wispd'), 'postgres://wispd:****@db:5432/wispd');

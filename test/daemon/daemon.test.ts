@@ -2,7 +2,7 @@
 // directory, a `ready` line, SIGTERM, a second start on the same data; and, when DATABASE_URL and NATS_URL are set,
 // the same daemon on the real PostgreSQL and NATS servers.
 import { existsSync } from 'node:fs';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createClickhouse } from '../../daemon/store/clickhouse/index.ts';
 import { DataDir } from '../../daemon/store/datadir.ts';
 import { createPostgres } from '../../daemon/store/postgres/index.ts';
@@ -11,7 +11,7 @@ import { startWispd, wispd } from '../helpers/proc.ts';
 
 const example = ['--config', 'config/wispd.example.yaml'];
 
-async function stopWithin(t: Parameters<Parameters<typeof t.test>[1]>[0], p: ReturnType<typeof startWispd>, ms: number) {
+async function stopWithin(t: Test, p: ReturnType<typeof startWispd>, ms: number) {
   const t0 = performance.now();
   p.kill('SIGTERM');
   const { code, at } = await p.exited;
@@ -19,65 +19,77 @@ async function stopWithin(t: Parameters<Parameters<typeof t.test>[1]>[0], p: Ret
   t.ok(at - t0 < ms, `exited ${Math.round(at - t0)} ms after SIGTERM (limit ${ms} ms)`);
 }
 
-t.test('embedded stores: first start, migrate alongside, a second daemon refused, restart on the same data', async (t) => {
-  const data = `${tmpDir(t)}/data`;
-  const env = { WISPD_DAEMON_DATA_DIR: data };
+t.test(
+  'embedded stores: first start, migrate alongside, a second daemon refused, restart on the same data',
+  async (t) => {
+    const data = `${tmpDir(t)}/data`;
+    const env = { WISPD_DAEMON_DATA_DIR: data };
 
-  const first = startWispd(example, { env });
-  t.teardown(() => first.kill('SIGKILL'));
-  const ready = await first.waitFor('ready', 90_000);
-  t.same(ready.embedded, ['postgres', 'clickhouse', 'bus'], 'the ready line says every store is embedded');
-  t.same(ready.remote, []);
-  t.match(ready.stores, {
-    postgres: new RegExp(`^embedded PGlite \\(${data}/pglite, served on 127\\.0\\.0\\.1:\\d+\\)$`),
-    clickhouse: `embedded chDB (${data}/chdb)`,
-    bus: 'in-process bus',
-  });
-  t.ok(typeof ready.boot_ms === 'number' && typeof ready.rss_mb === 'number');
-  for (const f of ['pglite', 'chdb', 'wispd.lock', 'postgres.json']) t.ok(existsSync(`${data}/${f}`), `data/${f} exists`);
+    const first = startWispd(example, { env });
+    t.teardown(() => first.kill('SIGKILL'));
+    const ready = await first.waitFor('ready', 90_000);
+    t.same(ready.embedded, ['postgres', 'clickhouse', 'bus'], 'the ready line says every store is embedded');
+    t.same(ready.remote, []);
+    t.match(ready.stores, {
+      postgres: new RegExp(`^embedded PGlite \\(${data}/pglite, served on 127\\.0\\.0\\.1:\\d+\\)$`),
+      clickhouse: `embedded chDB (${data}/chdb)`,
+      bus: 'in-process bus',
+    });
+    t.ok(typeof ready.boot_ms === 'number' && typeof ready.rss_mb === 'number');
+    for (const f of ['pglite', 'chdb', 'wispd.lock', 'postgres.json'])
+      t.ok(existsSync(`${data}/${f}`), `data/${f} exists`);
 
-  const migrate = wispd(['migrate', ...example], { env });
-  t.equal(migrate.code, 0, migrate.stderr);
-  t.match(migrate.stdout, /^postgres: embedded PGlite of wispd pid \d+ \(127\.0\.0\.1:\d+\): up to date/m);
-  t.match(migrate.stdout, /^clickhouse: embedded chDB belongs to the running daemon/m);
+    const migrate = wispd(['migrate', ...example], { env });
+    t.equal(migrate.code, 0, migrate.stderr);
+    t.match(migrate.stdout, /^postgres: embedded PGlite of wispd pid \d+ \(127\.0\.0\.1:\d+\): up to date/m);
+    t.match(migrate.stdout, /^clickhouse: embedded chDB belongs to the running daemon/m);
 
-  const second = startWispd(example, { env });
-  const refused = await second.exited;
-  t.equal(refused.code, 1, 'a second daemon on the same data directory exits 1');
-  t.match(second.lines.at(-1), { level: 'fatal', code: 'WISPD_DATADIR_LOCKED', err: /in use by another wispd process/ });
+    const second = startWispd(example, { env });
+    const refused = await second.exited;
+    t.equal(refused.code, 1, 'a second daemon on the same data directory exits 1');
+    t.match(second.lines.at(-1), {
+      level: 'fatal',
+      code: 'WISPD_DATADIR_LOCKED',
+      err: /in use by another wispd process/,
+    });
 
-  await stopWithin(t, first, 10_000);
-  t.notOk(existsSync(`${data}/wispd.lock`), 'the lock is released');
-  t.notOk(existsSync(`${data}/postgres.json`), 'the endpoint record is removed');
+    await stopWithin(t, first, 10_000);
+    t.notOk(existsSync(`${data}/wispd.lock`), 'the lock is released');
+    t.notOk(existsSync(`${data}/postgres.json`), 'the endpoint record is removed');
 
-  const again = startWispd(example, { env });
-  t.teardown(() => again.kill('SIGKILL'));
-  const readyAgain = await again.waitFor('ready', 90_000);
-  t.equal(readyAgain.instance, ready.instance, 'same data: same instance');
-  t.equal(
-    again.lines.filter((l) => l.msg === 'schema up to date').length,
-    2,
-    'the second start applies no migration in either store',
-  );
-  await stopWithin(t, again, 10_000);
+    const again = startWispd(example, { env });
+    t.teardown(() => again.kill('SIGKILL'));
+    const readyAgain = await again.waitFor('ready', 90_000);
+    t.equal(readyAgain.instance, ready.instance, 'same data: same instance');
+    t.equal(
+      again.lines.filter((l) => l.msg === 'schema up to date').length,
+      2,
+      'the second start applies no migration in either store',
+    );
+    await stopWithin(t, again, 10_000);
 
-  const dataDir = new DataDir(data);
-  dataDir.acquireOrThrow();
-  t.teardown(() => dataDir.release());
-  const ch = createClickhouse(
-    { url: '', database: 'wispd', username: 'default', password: '', request_timeout: 30_000 },
-    { log: silentLog(), dataDir },
-  );
-  await ch.start();
-  t.teardown(() => ch.stop());
-  const events = await ch.query<{ event: string; n: string }>(
-    'SELECT event, count() AS n FROM daemon_events GROUP BY event ORDER BY event',
-  );
-  t.same(events, [
-    { event: 'start', n: '2' },
-    { event: 'stop', n: '2' },
-  ], 'each start and stop is recorded in ClickHouse');
-});
+    const dataDir = new DataDir(data);
+    dataDir.acquireOrThrow();
+    t.teardown(() => dataDir.release());
+    const ch = createClickhouse(
+      { url: '', database: 'wispd', username: 'default', password: '', request_timeout: 30_000 },
+      { log: silentLog(), dataDir },
+    );
+    await ch.start();
+    t.teardown(() => ch.stop());
+    const events = await ch.query<{ event: string; n: string }>(
+      'SELECT event, count() AS n FROM daemon_events GROUP BY event ORDER BY event',
+    );
+    t.same(
+      events,
+      [
+        { event: 'start', n: '2' },
+        { event: 'stop', n: '2' },
+      ],
+      'each start and stop is recorded in ClickHouse',
+    );
+  },
+);
 
 // NATS always (NATS_URL's server, or one started here); PostgreSQL when DATABASE_URL names a server.
 t.test('remote NATS, and remote PostgreSQL when DATABASE_URL is set', async (t) => {
@@ -98,7 +110,10 @@ t.test('remote NATS, and remote PostgreSQL when DATABASE_URL is set', async (t) 
   await stopWithin(t, p, 10_000);
   if (!databaseUrl) return;
 
-  const pg = createPostgres({ url: databaseUrl, pool_size: 1, connect_timeout: 5000, embedded_port: 0 }, { log: silentLog() });
+  const pg = createPostgres(
+    { url: databaseUrl, pool_size: 1, connect_timeout: 5000, embedded_port: 0 },
+    { log: silentLog() },
+  );
   await pg.start();
   t.teardown(() => pg.stop());
   const { rows } = await pg.query("SELECT name FROM schema_migrations WHERE scope = 'core' ORDER BY version");

@@ -16,6 +16,7 @@ function component(name: string, events: string[], opts: { failStart?: boolean; 
       events.push(`stop ${name}`);
     },
     counters: () => ({ [name]: 1 }),
+    describe: () => name,
   };
 }
 
@@ -35,7 +36,12 @@ t.test('start in order, stop in reverse, once', async (t) => {
     'stop postgres',
     'stop data',
   ]);
-  t.same(l.counters(), { data: { data: 1 }, postgres: { postgres: 1 }, clickhouse: { clickhouse: 1 }, bus: { bus: 1 } });
+  t.same(l.counters(), {
+    data: { data: 1 },
+    postgres: { postgres: 1 },
+    clickhouse: { clickhouse: 1 },
+    bus: { bus: 1 },
+  });
 });
 
 t.test('a failed start stops what started, the failed one included, and says which failed', async (t) => {

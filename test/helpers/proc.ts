@@ -84,7 +84,11 @@ export class Child {
           resolve(line);
         } else if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
           done();
-          reject(new Error(`exited (${this.proc.exitCode}) before "${msg}"; stdout:\n${this.stdout}\nstderr:\n${this.stderr}`));
+          reject(
+            new Error(
+              `exited (${this.proc.exitCode}) before "${msg}"; stdout:\n${this.stdout}\nstderr:\n${this.stderr}`,
+            ),
+          );
         }
       };
       const done = () => {

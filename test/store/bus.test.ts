@@ -1,8 +1,8 @@
 // The bus, the same cases on the in-process implementation and on a real nats-server (NATS_URL's, or one started
 // here): wildcards, queue groups, request/reply, failures, and JetStream on NATS.
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import t from 'tap';
-import { createBus, type Bus } from '../../daemon/store/bus/index.ts';
+import t, { type Test } from 'tap';
+import { type Bus, createBus } from '../../daemon/store/bus/index.ts';
 import { isPattern, isSubject, matches } from '../../daemon/store/bus/subject.ts';
 import { natsUrl, randomId, silentLog } from '../helpers/env.ts';
 
@@ -19,7 +19,8 @@ t.test('subject rules', async (t) => {
     ['a.b', 'a.c', false],
     ['>', 'x.y', true],
   ];
-  for (const [pattern, subject, expected] of cases) t.equal(matches(pattern, subject), expected, `${pattern} ~ ${subject}`);
+  for (const [pattern, subject, expected] of cases)
+    t.equal(matches(pattern, subject), expected, `${pattern} ~ ${subject}`);
   t.ok(isSubject('radius.auth.accept'));
   t.notOk(isSubject('a..b'));
   t.notOk(isSubject('a.*'));
@@ -30,7 +31,7 @@ t.test('subject rules', async (t) => {
 
 const settle = (ms = 100) => new Promise((r) => setTimeout(r, ms));
 
-async function behaves(t: Parameters<Parameters<typeof t.test>[1]>[0], bus: Bus) {
+async function behaves(t: Test, bus: Bus) {
   t.test('wildcards deliver what matches, and only that', async (t) => {
     const got: Array<[string, unknown]> = [];
     const one = bus.subscribe('device.*.down', (d, m) => void got.push([m.subject, d]));
@@ -46,13 +47,10 @@ async function behaves(t: Parameters<Parameters<typeof t.test>[1]>[0], bus: Bus)
     bus.publish('device.ap2.down', {});
     await bus.flush();
     await settle();
-    t.same(
-      got.sort(),
-      [
-        ['device.ap1.down', { at: 1 }],
-        ['session.start.nas1', { user: 'alice' }],
-      ],
-    );
+    t.same(got.sort(), [
+      ['device.ap1.down', { at: 1 }],
+      ['session.start.nas1', { user: 'alice' }],
+    ]);
   });
 
   t.test('a queue group gets each message once; a plain subscriber gets all', async (t) => {
@@ -120,14 +118,22 @@ async function behaves(t: Parameters<Parameters<typeof t.test>[1]>[0], bus: Bus)
 
 t.test('in-process', async (t) => {
   const bus = createBus(
-    { url: '', subject_prefix: `test.${randomId()}`, user: '', password: '', token: '', connect_timeout: 1000, request_timeout: 1000 },
+    {
+      url: '',
+      subject_prefix: `test.${randomId()}`,
+      user: '',
+      password: '',
+      token: '',
+      connect_timeout: 1000,
+      request_timeout: 1000,
+    },
     { log },
   );
   await bus.start();
   t.teardown(() => bus.stop());
   t.equal(bus.kind, 'memory');
   t.equal(bus.nats, undefined);
-  t.equal(bus.describe!(), 'in-process bus');
+  t.equal(bus.describe(), 'in-process bus');
   await behaves(t, bus);
 });
 
@@ -141,7 +147,7 @@ t.test('NATS', async (t) => {
   await bus.start();
   t.teardown(() => bus.stop());
   t.equal(bus.kind, 'nats');
-  t.match(bus.describe!(), /^NATS \(nats:\/\/.*, JetStream available\)$/);
+  t.match(bus.describe(), /^NATS \(nats:\/\/.*, JetStream available\)$/);
   await behaves(t, bus);
 
   t.test('JetStream keeps what is published on the bus', async (t) => {
@@ -155,18 +161,31 @@ t.test('NATS', async (t) => {
     await bus.flush();
     const info = await jsm.streams.info(stream);
     t.equal(info.state.messages, 2);
-    const msg = await jetstream(nc).streams.get(stream).then((s) => s.getMessage({ seq: 2 }));
+    const msg = await jetstream(nc)
+      .streams.get(stream)
+      .then((s) => s.getMessage({ seq: 2 }));
     t.equal(msg?.subject, `${prefix}.telemetry.site2.epc`);
     t.same(msg?.json(), { rows: 5 });
   });
 
   t.test('an unreachable server is a clear error', async (t) => {
     const dead = createBus(
-      { url: 'nats://u:secret@127.0.0.1:1', subject_prefix: 'x', user: '', password: '', token: '', connect_timeout: 500, request_timeout: 500 },
+      {
+        url: 'nats://u:secret@127.0.0.1:1',
+        subject_prefix: 'x',
+        user: '',
+        password: '',
+        token: '',
+        connect_timeout: 500,
+        request_timeout: 500,
+      },
       { log },
     );
     const err = await dead.start().catch((e) => e);
-    t.match(err, { code: 'WISPD_BUS_CONNECT', message: /cannot connect to NATS at nats:\/\/u:\*\*\*\*@127\.0\.0\.1:1/ });
+    t.match(err, {
+      code: 'WISPD_BUS_CONNECT',
+      message: /cannot connect to NATS at nats:\/\/u:\*\*\*\*@127\.0\.0\.1:1/,
+    });
     t.notMatch(err.message, /secret/);
     await dead.stop();
   });

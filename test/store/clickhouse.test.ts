@@ -53,7 +53,7 @@ t.test('chDB', async (t) => {
     ['0001_m1', '0002_m2'],
   );
   t.equal(locked, 1, 'migrations ran under the lock');
-  t.match(store.describe!(), /^embedded chDB \(.*\/chdb\)$/);
+  t.match(store.describe(), /^embedded chDB \(.*\/chdb\)$/);
 
   const tables = await store.query<{ name: string }>(
     'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',

@@ -41,7 +41,10 @@ async function targets(t: Test): Promise<Target[]> {
       // What the CLI and the panel do while the daemon runs: connect to the PGlite endpoint it serves.
       second: (_first, migrations) => {
         const e = dataDir.readEndpoint('postgres')!;
-        return createPostgres({ ...config, url: `postgres://postgres@${e.host}:${e.port}/postgres` }, { log, migrations });
+        return createPostgres(
+          { ...config, url: `postgres://postgres@${e.host}:${e.port}/postgres` },
+          { log, migrations },
+        );
       },
     },
   ];
@@ -108,13 +111,18 @@ t.test('stores', async (t) => {
 
       t.test('a failing migration leaves nothing of itself', async (t) => {
         const s = target.open([m1, m2, m3, broken]);
-        await t.rejects(s.start(), { code: 'WISPD_MIGRATION_FAILED', message: /test\/0004_m4 failed: .*no_such_column/ });
+        await t.rejects(s.start(), {
+          code: 'WISPD_MIGRATION_FAILED',
+          message: /test\/0004_m4 failed: .*no_such_column/,
+        });
         await s.stop();
         const check = target.open();
         await check.start();
         const tables = await check.query("SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'half_done'");
         t.equal(tables.rows[0]!.n, 0, 'the table created before the failure was rolled back');
-        const recorded = await check.query("SELECT version FROM schema_migrations WHERE scope = 'test' ORDER BY version");
+        const recorded = await check.query(
+          "SELECT version FROM schema_migrations WHERE scope = 'test' ORDER BY version",
+        );
         t.same(
           recorded.rows.map((r) => r.version),
           [1, 2, 3],
@@ -130,7 +138,10 @@ t.test('stores', async (t) => {
         t.teardown(() => a.stop());
         const b = target.second(a, [m1, m2, m3, m5, m6]);
         // a already applied them at its start; rerun both concurrently against a new pair to race for real.
-        t.same(a.migrations.applied.map((m) => m.version), [5, 6]);
+        t.same(
+          a.migrations.applied.map((m) => m.version),
+          [5, 6],
+        );
         await b.start();
         t.same(b.migrations.applied, [], 'the second finds them applied');
         await b.stop();
@@ -184,10 +195,7 @@ t.test('stores', async (t) => {
 });
 
 t.test('an unreachable server is a clear error', async (t) => {
-  const s = createPostgres(
-    { ...config, url: 'postgres://wispd:pw@127.0.0.1:1/wispd', connect_timeout: 2000 },
-    { log },
-  );
+  const s = createPostgres({ ...config, url: 'postgres://wispd:pw@127.0.0.1:1/wispd', connect_timeout: 2000 }, { log });
   await t.rejects(s.start(), { code: 'WISPD_POSTGRES_CONNECT', message: /127\.0\.0\.1:1.*ECONNREFUSED/ });
   t.notMatch(String((await s.start().catch((e) => e)).message), /:pw@/, 'the password is not in the message');
   await s.stop();

@@ -79,11 +79,10 @@ export class BusCore {
   unwrap<R>(subject: string, reply: Reply): R {
     if (reply.ok) return reply.data as R;
     this.counters.request_failures++;
-    throw new WispdError(
-      'WISPD_BUS_HANDLER_FAILED',
-      `bus: the handler of ${subject} failed: ${reply.error.message}`,
-      { subject, cause_code: reply.error.code },
-    );
+    throw new WispdError('WISPD_BUS_HANDLER_FAILED', `bus: the handler of ${subject} failed: ${reply.error.message}`, {
+      subject,
+      cause_code: reply.error.code,
+    });
   }
 
   noResponders(subject: string): WispdError {

@@ -6,8 +6,8 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
-import type { PostgresConfig } from '../../../config/schema.ts';
 import { maskUrl } from '../../../config/define.ts';
+import type { PostgresConfig } from '../../../config/schema.ts';
 import type { Component } from '../../component.ts';
 import { WispdError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
@@ -83,10 +83,20 @@ export function createPostgres(config: PostgresConfig, deps: PostgresDeps): Post
     try {
       pglite = await PGlite.create(path);
       // Each pooled connection, the CLI's and the panel's hold one socket: leave room beyond the daemon's pool.
-      server = new PGLiteSocketServer({ db: pglite, host: '127.0.0.1', port: config.embedded_port, maxConnections: config.pool_size + 20 });
+      server = new PGLiteSocketServer({
+        db: pglite,
+        host: '127.0.0.1',
+        port: config.embedded_port,
+        maxConnections: config.pool_size + 20,
+      });
       await server.start();
     } catch (err) {
-      throw new WispdError('WISPD_POSTGRES_CONNECT', `cannot open embedded PGlite in ${path}: ${(err as Error).message}`, { path }, { cause: err });
+      throw new WispdError(
+        'WISPD_POSTGRES_CONNECT',
+        `cannot open embedded PGlite in ${path}: ${(err as Error).message}`,
+        { path },
+        { cause: err },
+      );
     }
     const [host, port] = server.getServerConn().split(':') as [string, string];
     dataDir.writeEndpoint('postgres', { host, port: Number(port) });

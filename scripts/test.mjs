@@ -22,10 +22,14 @@ function installPeers() {
   const missing = peers.filter((p) => !has(p.command));
   if (missing.length === 0) return;
   const pkgs = [...new Set(missing.map((p) => p.pkg))];
-  console.log(`test: installing ${pkgs.join(', ')} with apt-get (missing: ${missing.map((p) => p.command).join(', ')})`);
+  console.log(
+    `test: installing ${pkgs.join(', ')} with apt-get (missing: ${missing.map((p) => p.command).join(', ')})`,
+  );
   const install = ['install', '-y', '--no-install-recommends', ...pkgs];
   if (!aptGet(install) && !(aptGet(['update']) && aptGet(install))) {
-    console.error(`test: could not install ${pkgs.join(', ')}; install them (apt-get install ${pkgs.join(' ')}) and rerun`);
+    console.error(
+      `test: could not install ${pkgs.join(', ')}; install them (apt-get install ${pkgs.join(' ')}) and rerun`,
+    );
     process.exit(1);
   }
 }
@@ -33,7 +37,10 @@ function installPeers() {
 installPeers();
 
 const t0 = performance.now();
-const tap = spawn(`${root}node_modules/.bin/tap`, process.argv.slice(2), { cwd: root, stdio: ['inherit', 'pipe', 'inherit'] });
+const tap = spawn(`${root}node_modules/.bin/tap`, process.argv.slice(2), {
+  cwd: root,
+  stdio: ['inherit', 'pipe', 'inherit'],
+});
 let summary;
 let partial = '';
 tap.stdout.on('data', (chunk) => {
@@ -44,7 +51,13 @@ tap.stdout.on('data', (chunk) => {
   for (const line of lines) {
     // tap's last summary line: `# { total: T, pass: P, fail: F, skip: S }` (zero counts left out)
     const m = /^# \{ (total: \d+.*) \}$/.exec(line.trim());
-    if (m) summary = Object.fromEntries(m[1].split(', ').map((kv) => kv.split(': ')).map(([k, v]) => [k, Number(v)]));
+    if (m)
+      summary = Object.fromEntries(
+        m[1]
+          .split(', ')
+          .map((kv) => kv.split(': '))
+          .map(([k, v]) => [k, Number(v)]),
+      );
   }
 });
 tap.on('exit', (code, signal) => {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { WispdError } from '../errors.ts';
+import type { Logger } from '../log.ts';
 
 export interface Migration {
   scope: string;
@@ -89,4 +90,12 @@ export function statements(sql: string): string[] {
         .trim(),
     )
     .filter((s) => s.length > 0);
+}
+
+/** The one log line of a migration run. */
+export function logReport(log: Logger, report: MigrationReport): void {
+  log.info(
+    { applied: report.applied.map((m) => `${m.scope}/${m.name}`), total: report.total },
+    report.applied.length > 0 ? 'migrations applied' : 'schema up to date',
+  );
 }

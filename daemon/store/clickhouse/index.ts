@@ -11,7 +11,7 @@ import type { Component } from '../../component.ts';
 import { WispdError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { DataDir } from '../datadir.ts';
-import { type Migration, type MigrationReport, pending, readMigrations, statements } from '../migrations.ts';
+import { logReport, type Migration, type MigrationReport, pending, readMigrations, statements } from '../migrations.ts';
 
 export const coreMigrations = (): Migration[] => readMigrations('core', new URL('./migrations/', import.meta.url));
 
@@ -159,10 +159,7 @@ export function createClickhouse(config: ClickhouseConfig, deps: ClickhouseDeps)
       if (deps.migrations) {
         report = await migrate(deps.migrations);
         counters.migrations_applied += report.applied.length;
-        log.info(
-          { applied: report.applied.map((m) => `${m.scope}/${m.name}`), total: report.total },
-          report.applied.length > 0 ? 'migrations applied' : 'schema up to date',
-        );
+        logReport(log, report);
       }
     },
 

@@ -12,7 +12,7 @@ import type { Component } from '../../component.ts';
 import { WispdError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { DataDir } from '../datadir.ts';
-import { type Migration, type MigrationReport, pending, readMigrations } from '../migrations.ts';
+import { logReport, type Migration, type MigrationReport, pending, readMigrations } from '../migrations.ts';
 
 export type { PoolClient, QueryResult, QueryResultRow } from 'pg';
 
@@ -175,10 +175,7 @@ export function createPostgres(config: PostgresConfig, deps: PostgresDeps): Post
       if (deps.migrations) {
         report = await migrate(deps.migrations);
         counters.migrations_applied += report.applied.length;
-        log.info(
-          { applied: report.applied.map((m) => `${m.scope}/${m.name}`), total: report.total },
-          report.applied.length > 0 ? 'migrations applied' : 'schema up to date',
-        );
+        logReport(log, report);
       }
     },
 

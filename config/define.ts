@@ -4,6 +4,8 @@
  * value from YAML or from an environment variable, and whether it is a secret (masked in dumps and errors).
  */
 
+import { formatRate, parseRate } from './units.ts';
+
 /** Thrown by a field's parser; the loader adds the key, the value and the source. */
 export class ValueError extends Error {
   override name = 'ValueError';
@@ -220,5 +222,35 @@ export function url(
     },
     maskUrl,
     (raw) => (typeof raw === 'string' ? maskUrl(raw) : raw),
+  );
+}
+
+/** A list of strings: a YAML sequence, or a comma-separated environment variable. */
+export function list(opts: Common<readonly string[]> & { item?: RegExp; itemReason?: string }): Field<readonly string[]> {
+  return field(
+    'list',
+    opts,
+    (raw, from) => {
+      const items = from === 'env' && typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw;
+      if (!Array.isArray(items) || items.some((i) => typeof i !== 'string')) throw new ValueError('must be a list of strings');
+      const bad = opts.item ? items.find((i) => !opts.item!.test(i)) : undefined;
+      if (bad !== undefined) throw new ValueError(`${JSON.stringify(bad)}: ${opts.itemReason ?? 'not accepted'}`);
+      return Object.freeze([...items]);
+    },
+    (v) => [...v],
+  );
+}
+
+/** A rate in bits per second, written like 20M, 512k, 1.5G. */
+export function rate(opts: Omit<Common<number>, 'default'> & { default: string }): Field<number> {
+  return field<number>(
+    'rate',
+    { doc: opts.doc, default: parseRate(opts.default)! },
+    (raw) => {
+      const bps = typeof raw === 'string' || typeof raw === 'number' ? parseRate(String(raw)) : undefined;
+      if (bps === undefined) throw new ValueError('must be a rate such as 20M, 512k or 1G (bits per second)');
+      return bps;
+    },
+    formatRate,
   );
 }

@@ -3,6 +3,8 @@
  * in the order `dump-config` shows them.
  */
 import { daemonSection, logSection } from '../daemon/config.ts';
+import { accountingSection, radiusSection } from '../daemon/radius/config.ts';
+import { securitySection } from '../daemon/security/config.ts';
 import { busSection } from '../daemon/store/bus/config.ts';
 import { clickhouseSection } from '../daemon/store/clickhouse/config.ts';
 import { postgresSection } from '../daemon/store/postgres/config.ts';
@@ -14,6 +16,9 @@ export const schema = section('wispd configuration', {
   database: postgresSection,
   clickhouse: clickhouseSection,
   nats: busSection,
+  security: securitySection,
+  radius: radiusSection,
+  accounting: accountingSection,
 });
 
 export type Config = Infer<typeof schema>;
@@ -22,3 +27,6 @@ export type DaemonConfig = Config['daemon'];
 export type PostgresConfig = Config['database'];
 export type ClickhouseConfig = Config['clickhouse'];
 export type BusConfig = Config['nats'];
+export type SecurityConfig = Config['security'];
+export type RadiusConfig = Config['radius'];
+export type AccountingConfig = Config['accounting'];

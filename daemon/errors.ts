@@ -14,6 +14,10 @@ export const errorCodes = {
   WISPD_MIGRATION_CHANGED: 'a migration that was already applied has been edited since (checksum differs)',
   WISPD_MIGRATION_UNKNOWN:
     'the database holds a migration this version of wispd does not know (a newer wispd ran on it)',
+  WISPD_SECRET_KEY: 'a secret stored in the database cannot be opened: the key differs from the one that sealed it',
+  WISPD_INVALID_INPUT: 'a value given to a command or the panel cannot be stored (the message names the field)',
+  WISPD_NOT_FOUND: 'the NAS, plan or subscriber named does not exist',
+  WISPD_ALREADY_EXISTS: 'a NAS, plan or subscriber with that name already exists',
   WISPD_BUS_CONNECT: 'the NATS server cannot be reached',
   WISPD_BUS_NO_RESPONDERS: 'a bus request found nobody subscribed to its subject',
   WISPD_BUS_TIMEOUT: 'a bus request got no reply in time',

@@ -123,7 +123,7 @@ t.test('malformed datagrams', async (t) => {
   const cases = readVectors('radius/malformed.txt');
   t.ok(cases.length >= 9);
   for (const c of cases) {
-    t.equal(malformed(hex(c.packet ?? '')) ?? 'none', c.error, c.name);
+    t.equal(malformed(hex(c.packet ?? '')) ?? 'none', c.error, String(c.name));
   }
 });
 

@@ -1,0 +1,172 @@
+/**
+ * Everything an Access-Request needs, in memory: the NAS table, the plans compiled into reply bytes per vendor, and
+ * the subscribers with their passwords. Loaded from PostgreSQL at start, kept current by change_log (an edit is
+ * effective within a second), never queried per packet.
+ */
+import type { RadiusConfig } from '../../../config/schema.ts';
+import type { Component } from '../../component.ts';
+import type { Logger } from '../../log.ts';
+import { loadNasWithSecrets } from '../../model/nas.ts';
+import { loadPlans, type Plan } from '../../model/plan.ts';
+import { loadSubscribersWithPasswords, type SubscriberStatus, type SubscriberWithPassword } from '../../model/subscriber.ts';
+import type { SecretBox } from '../../security/secret-box.ts';
+import type { Changes } from '../../store/changes.ts';
+import type { PostgresStore } from '../../store/postgres/index.ts';
+import { type Dictionary, encodeAttribute, type NtHashes, ntHashes } from '../codec/index.ts';
+import { NasTable } from './nas-table.ts';
+import { compilePlan, compileWalledGarden, VENDORS } from './profiles.ts';
+import type { NasVendor } from '../../model/nas.ts';
+
+export type { NasEntry } from './nas-table.ts';
+export { NasTable } from './nas-table.ts';
+
+export interface SubscriberEntry {
+  readonly id: number;
+  readonly username: string;
+  readonly password: Buffer;
+  readonly planId: number;
+  readonly status: SubscriberStatus;
+  /** Epoch ms after which the subscriber is expired; 0 for never. */
+  readonly expiresAt: number;
+  /** Framed-IP-Address, as attribute bytes, for a static address. */
+  readonly framedIp: Buffer | null;
+  readonly staticIp: string | null;
+  /** 12 lower-case hex digits of the bound Calling-Station-Id. */
+  readonly mac: string | null;
+  readonly simultaneousUse: number | null;
+  /** MS-CHAP hashes, computed on the first MS-CHAPv2 request (MD4 at load would slow a large boot). */
+  nt: NtHashes | undefined;
+}
+
+export interface PlanEntry {
+  readonly plan: Plan;
+  readonly replies: Readonly<Record<NasVendor, Buffer>>;
+  /** Framed-Pool bytes, for subscribers without a static address. */
+  readonly pool: Buffer | null;
+}
+
+export interface RadiusCache extends Component {
+  readonly nas: NasTable;
+  readonly dictionary: Dictionary;
+  subscriber(username: string): SubscriberEntry | undefined;
+  subscriberById(id: number): SubscriberEntry | undefined;
+  plan(id: number): PlanEntry | undefined;
+  /** The walled-garden reply for a vendor, or null when suspended subscribers are rejected. */
+  walledGarden(vendor: NasVendor): Buffer | null;
+  /** The NT hashes of a subscriber's password, computed once. */
+  ntHashesOf(entry: SubscriberEntry): NtHashes;
+}
+
+export interface RadiusCacheDeps {
+  log: Logger;
+  postgres: PostgresStore;
+  changes: Changes;
+  box: SecretBox;
+  dictionary: Dictionary;
+}
+
+export function createRadiusCache(config: RadiusConfig, deps: RadiusCacheDeps): RadiusCache {
+  const log = deps.log.child({ component: 'radius-cache' });
+  const dict = deps.dictionary;
+  const nas = new NasTable();
+  const plans = new Map<number, PlanEntry>();
+  const byName = new Map<string, SubscriberEntry>();
+  const byId = new Map<number, SubscriberEntry>();
+  const counters = { reloads_nas: 0, reloads_plan: 0, reloads_subscriber: 0, load_ms: 0 };
+  const wg = config.walled_garden;
+  let walled: Record<NasVendor, Buffer> | null = null;
+
+  const compile = (plan: Plan): PlanEntry => ({
+    plan,
+    replies: Object.fromEntries(VENDORS.map((v) => [v, compilePlan(dict, plan, v)])) as Record<NasVendor, Buffer>,
+    pool: plan.ipPool ? encodeAttribute(dict, 'Framed-Pool', plan.ipPool) : null,
+  });
+
+  const entry = (s: SubscriberWithPassword): SubscriberEntry => ({
+    id: s.id,
+    username: s.username,
+    password: Buffer.from(s.password, 'utf8'),
+    planId: s.planId,
+    status: s.status,
+    expiresAt: s.expiresAt ? s.expiresAt.getTime() : 0,
+    framedIp: s.staticIp ? encodeAttribute(dict, 'Framed-IP-Address', s.staticIp) : null,
+    staticIp: s.staticIp,
+    mac: s.mac,
+    simultaneousUse: s.simultaneousUse,
+    nt: undefined,
+  });
+
+  const put = (s: SubscriberWithPassword) => {
+    const old = byId.get(s.id);
+    if (old && old.username !== s.username) byName.delete(old.username);
+    const e = entry(s);
+    byName.set(e.username, e);
+    byId.set(e.id, e);
+  };
+
+  const drop = (id: number) => {
+    const old = byId.get(id);
+    if (!old) return;
+    byId.delete(id);
+    byName.delete(old.username);
+  };
+
+  async function reloadNas() {
+    counters.reloads_nas++;
+    nas.load(await loadNasWithSecrets(deps.postgres, deps.box));
+  }
+
+  deps.changes.on('nas', reloadNas);
+  deps.changes.on('plan', async ({ upserted, deleted }) => {
+    counters.reloads_plan++;
+    for (const id of deleted) plans.delete(id);
+    if (upserted.length) for (const p of await loadPlans(deps.postgres, upserted)) plans.set(p.id, compile(p));
+  });
+  deps.changes.on('subscriber', async ({ upserted, deleted }) => {
+    counters.reloads_subscriber++;
+    for (const id of deleted) drop(id);
+    for (let i = 0; i < upserted.length; i += 5000) {
+      const ids = upserted.slice(i, i + 5000);
+      const rows = await loadSubscribersWithPasswords(deps.postgres, deps.box, ids);
+      const found = new Set(rows.map((r) => r.id));
+      for (const r of rows) put(r);
+      for (const id of ids) if (!found.has(id)) drop(id);
+    }
+  });
+
+  return {
+    name: 'radius-cache',
+    nas,
+    dictionary: dict,
+    async start() {
+      const t0 = performance.now();
+      await reloadNas();
+      for (const p of await loadPlans(deps.postgres)) plans.set(p.id, compile(p));
+      for (const s of await loadSubscribersWithPasswords(deps.postgres, deps.box)) put(s);
+      if (wg.enabled) {
+        walled = Object.fromEntries(
+          VENDORS.map((v) => [
+            v,
+            Buffer.concat([
+              compileWalledGarden(dict, { rateDown: wg.rate_down, rateUp: wg.rate_up, addressList: wg.address_list }, v, 300),
+              wg.ip_pool ? encodeAttribute(dict, 'Framed-Pool', wg.ip_pool) : Buffer.alloc(0),
+            ]),
+          ]),
+        ) as Record<NasVendor, Buffer>;
+      }
+      counters.load_ms = Math.round(performance.now() - t0);
+      log.info({ nas: nas.size, plans: plans.size, subscribers: byName.size, ms: counters.load_ms }, 'RADIUS cache loaded');
+    },
+    async stop() {},
+    counters: () => ({ ...counters, nas: nas.size, plans: plans.size, subscribers: byName.size }),
+    describe: () => `${nas.size} NAS, ${plans.size} plans, ${byName.size} subscribers in memory`,
+    subscriber: (username) => byName.get(username),
+    subscriberById: (id) => byId.get(id),
+    plan: (id) => plans.get(id),
+    walledGarden: (vendor) => (walled ? walled[vendor] : null),
+    ntHashesOf(e) {
+      e.nt ??= ntHashes(e.password.toString('utf8'));
+      return e.nt;
+    },
+  };
+}

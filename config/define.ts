@@ -226,13 +226,22 @@ export function url(
 }
 
 /** A list of strings: a YAML sequence, or a comma-separated environment variable. */
-export function list(opts: Common<readonly string[]> & { item?: RegExp; itemReason?: string }): Field<readonly string[]> {
+export function list(
+  opts: Common<readonly string[]> & { item?: RegExp; itemReason?: string },
+): Field<readonly string[]> {
   return field(
     'list',
     opts,
     (raw, from) => {
-      const items = from === 'env' && typeof raw === 'string' ? raw.split(',').map((s) => s.trim()).filter(Boolean) : raw;
-      if (!Array.isArray(items) || items.some((i) => typeof i !== 'string')) throw new ValueError('must be a list of strings');
+      const items =
+        from === 'env' && typeof raw === 'string'
+          ? raw
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : raw;
+      if (!Array.isArray(items) || items.some((i) => typeof i !== 'string'))
+        throw new ValueError('must be a list of strings');
       const bad = opts.item ? items.find((i) => !opts.item!.test(i)) : undefined;
       if (bad !== undefined) throw new ValueError(`${JSON.stringify(bad)}: ${opts.itemReason ?? 'not accepted'}`);
       return Object.freeze([...items]);

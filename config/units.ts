@@ -30,4 +30,3 @@ export function parseBytes(text: string): number | undefined {
   const n = Math.round(Number(m[1]) * 1024 ** exp);
   return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }
-

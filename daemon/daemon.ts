@@ -7,7 +7,15 @@ import type { Config } from '../config/schema.ts';
 import type { Component } from './component.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { Logger } from './log.ts';
+import { type Accounting, createAccounting } from './radius/accounting/index.ts';
+import { createRadiusCache, type RadiusCache } from './radius/cache/index.ts';
+import { loadStandardDictionary } from './radius/codec/index.ts';
+import { seedDemo } from './radius/demo.ts';
+import { createRadiusListener, type RadiusListener } from './radius/listener/index.ts';
+import { createSessions, type Sessions } from './radius/sessions/index.ts';
+import { createSecurity } from './security/secret-box.ts';
 import { type Bus, createBus } from './store/bus/index.ts';
+import { type Changes, createChanges } from './store/changes.ts';
 import {
   type ClickhouseStore,
   coreMigrations as clickhouseMigrations,
@@ -29,15 +37,30 @@ export interface Daemon {
   readonly postgres: PostgresStore;
   readonly clickhouse: ClickhouseStore;
   readonly bus: Bus;
+  readonly changes: Changes;
+  readonly cache: RadiusCache;
+  readonly sessions: Sessions;
+  readonly accounting: Accounting;
+  readonly radius: RadiusListener;
   readonly lifecycle: Lifecycle;
   /** Starts every component; resolves to false when stop() was called before the daemon became ready. */
   start(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
-/** The data directory as a component: taken first, released last; one wispd process per directory. */
-function dataDirComponent(dataDir: DataDir): Component {
-  return {
+/** A component made of one start step (and nothing to stop). */
+function step(name: string, start: () => Promise<void>, describe: () => string): Component {
+  return { name, start, stop: async () => {}, counters: () => ({}), describe };
+}
+
+export function createDaemon(config: Config, log: Logger): Daemon {
+  const lifecycle = new Lifecycle(log);
+  const dataDir = new DataDir(config.daemon.data_dir);
+  const dictionary = loadStandardDictionary(config.radius.dictionaries);
+  let instance = '00000000-0000-0000-0000-000000000000';
+  let ready = false;
+
+  lifecycle.add({
     name: 'data-dir',
     async start() {
       dataDir.acquireOrThrow();
@@ -47,14 +70,19 @@ function dataDirComponent(dataDir: DataDir): Component {
     },
     counters: () => ({}),
     describe: () => dataDir.path,
-  };
-}
-
-export function createDaemon(config: Config, log: Logger): Daemon {
-  const lifecycle = new Lifecycle(log);
-  const dataDir = new DataDir(config.daemon.data_dir);
-  lifecycle.add(dataDirComponent(dataDir));
+  });
+  const security = lifecycle.add(createSecurity(config.security.secret_key, dataDir));
   const postgres = lifecycle.add(createPostgres(config.database, { log, dataDir, migrations: postgresMigrations() }));
+  lifecycle.add(
+    step(
+      'instance',
+      async () => {
+        instance = (await postgres.query<{ id: string }>('SELECT id FROM instance')).rows[0]!.id;
+        if (config.radius.demo) await seedDemo(postgres, security.box, log);
+      },
+      () => instance,
+    ),
+  );
   const clickhouse = lifecycle.add(
     createClickhouse(config.clickhouse, {
       log,
@@ -64,9 +92,60 @@ export function createDaemon(config: Config, log: Logger): Daemon {
     }),
   );
   const bus = lifecycle.add(createBus(config.nats, { log }));
-
-  let instance = '00000000-0000-0000-0000-000000000000';
-  let ready = false;
+  const changes = lifecycle.add(createChanges({ log, postgres }));
+  const cache = lifecycle.add(
+    createRadiusCache(config.radius, {
+      log,
+      postgres,
+      changes,
+      dictionary,
+      get box() {
+        return security.box;
+      },
+    }),
+  );
+  let accounting: Accounting | undefined;
+  const sessions = lifecycle.add(
+    createSessions(config.radius, {
+      log,
+      postgres,
+      defaultInterval: (id) => {
+        const sub = cache.subscriberById(id);
+        return (sub && cache.plan(sub.planId)?.plan.interimInterval) || 300;
+      },
+      onStale: (s, now) =>
+        void accounting
+          ?.record({
+            ts: now,
+            event_time: Math.floor(now / 1000),
+            nas: cache.nas.byId(s.nasId)?.name ?? '',
+            nas_id: s.nasId,
+            nas_ip: cache.nas.byId(s.nasId)?.address.split('/')[0] ?? '0.0.0.0',
+            status: 'stale',
+            acct_session_id: s.acctSessionId,
+            username: s.username,
+            subscriber_id: s.subscriberId,
+            framed_ip: s.framedIp,
+            calling_station_id: s.callingStationId,
+            nas_port_id: s.nasPortId,
+            session_time: s.sessionTime,
+            input_octets: s.inputOctets,
+            output_octets: s.outputOctets,
+            input_packets: 0,
+            output_packets: 0,
+            terminate_cause: 'Stale-Session',
+            delay_time: 0,
+            class: '',
+          })
+          .catch(() => undefined),
+    }),
+  );
+  accounting = lifecycle.add(
+    createAccounting(config.accounting, { log, dataDir, clickhouse, instance: () => instance }),
+  );
+  const radius = lifecycle.add(
+    createRadiusListener(config.radius, { log, cache, sessions, accounting, clickhouse, instance: () => instance }),
+  );
 
   /** Appends to `daemon_events`; a failure is logged, never fatal (the record is history, not state). */
   async function record(event: 'start' | 'stop', detail: Record<string, unknown>): Promise<void> {
@@ -94,12 +173,16 @@ export function createDaemon(config: Config, log: Logger): Daemon {
     postgres,
     clickhouse,
     bus,
+    changes,
+    cache,
+    sessions,
+    accounting,
+    radius,
     lifecycle,
 
     async start() {
       const t0 = performance.now();
       if (!(await lifecycle.start())) return false;
-      instance = (await postgres.query<{ id: string }>('SELECT id FROM instance')).rows[0]?.id ?? instance;
       const bootMs = Math.round(performance.now() - t0);
       const rssMb = Math.round(process.memoryUsage().rss / 1e6);
       const stores = {

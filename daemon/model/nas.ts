@@ -44,9 +44,11 @@ export function validateNas(input: NasInput): Required<NasInput> {
     throw invalid('secret', '********', 'a shared secret has 6 to 128 characters (RFC 2865 §3 recommends 16 or more)');
   }
   const vendor = input.vendor ?? 'generic';
-  if (!(NAS_VENDORS as readonly string[]).includes(vendor)) throw invalid('vendor', vendor, `must be one of ${NAS_VENDORS.join(', ')}`);
+  if (!(NAS_VENDORS as readonly string[]).includes(vendor))
+    throw invalid('vendor', vendor, `must be one of ${NAS_VENDORS.join(', ')}`);
   const coaPort = input.coaPort ?? 3799;
-  if (!Number.isInteger(coaPort) || coaPort < 1 || coaPort > 65535) throw invalid('coa-port', coaPort, 'must be a port from 1 to 65535');
+  if (!Number.isInteger(coaPort) || coaPort < 1 || coaPort > 65535)
+    throw invalid('coa-port', coaPort, 'must be a port from 1 to 65535');
   return {
     name: input.name,
     address: address.cidr,
@@ -85,7 +87,11 @@ export async function removeNas(db: Queryable, name: string): Promise<void> {
 }
 
 /** For the RADIUS listener: every NAS (or the ones with these ids), secrets opened. */
-export async function loadNasWithSecrets(db: Queryable, box: SecretBox, ids?: readonly number[]): Promise<NasWithSecret[]> {
+export async function loadNasWithSecrets(
+  db: Queryable,
+  box: SecretBox,
+  ids?: readonly number[],
+): Promise<NasWithSecret[]> {
   const { rows } = await db.query<Nas & { secretEnc: Buffer }>(
     `SELECT ${COLUMNS}, secret_enc AS "secretEnc" FROM nas ${ids ? 'WHERE id = ANY($1)' : ''}`,
     ids ? [ids] : [],

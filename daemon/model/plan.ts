@@ -46,7 +46,8 @@ export function validatePlan(input: PlanInput): PlanInput {
   positive('rate-up', input.rateUp);
   positive('burst-down', input.burstDown);
   positive('burst-up', input.burstUp);
-  if (input.burstDown && input.burstDown <= input.rateDown) throw invalid('burst-down', input.burstDown, 'must be above rate-down');
+  if (input.burstDown && input.burstDown <= input.rateDown)
+    throw invalid('burst-down', input.burstDown, 'must be above rate-down');
   if (input.burstUp && input.burstUp <= input.rateUp) throw invalid('burst-up', input.burstUp, 'must be above rate-up');
   positive('session-timeout', input.sessionTimeout);
   positive('idle-timeout', input.idleTimeout);
@@ -121,6 +122,9 @@ export async function getPlan(db: Queryable, name: string): Promise<Plan> {
 }
 
 export async function loadPlans(db: Queryable, ids?: readonly number[]): Promise<Plan[]> {
-  const { rows } = await db.query<Plan>(`SELECT ${PLAN_COLUMNS} FROM plan ${ids ? 'WHERE id = ANY($1)' : ''}`, ids ? [ids] : []);
+  const { rows } = await db.query<Plan>(
+    `SELECT ${PLAN_COLUMNS} FROM plan ${ids ? 'WHERE id = ANY($1)' : ''}`,
+    ids ? [ids] : [],
+  );
   return rows;
 }

@@ -43,14 +43,20 @@ const FROM = 'subscriber s JOIN plan p ON p.id = s.plan_id';
 
 export function validateUsername(username: string): void {
   // RFC 2865 §5.1: User-Name is at most 253 octets; no control characters, no leading or trailing space.
-  if (username.length === 0 || Buffer.byteLength(username) > 253 || /[\x00-\x1f\x7f]/.test(username) || username.trim() !== username) {
+  if (
+    username.length === 0 ||
+    Buffer.byteLength(username) > 253 ||
+    /[\x00-\x1f\x7f]/.test(username) ||
+    username.trim() !== username
+  ) {
     throw invalid('username', username, 'must be 1 to 253 octets without control characters or surrounding spaces');
   }
 }
 
 export function validatePassword(password: string): void {
   // RFC 2865 §5.2: the hidden password is at most 128 octets.
-  if (password.length === 0 || Buffer.byteLength(password) > 128) throw invalid('password', '********', 'must be 1 to 128 octets');
+  if (password.length === 0 || Buffer.byteLength(password) > 128)
+    throw invalid('password', '********', 'must be 1 to 128 octets');
 }
 
 function validateIp(ip: string | null | undefined): void {
@@ -90,7 +96,16 @@ export async function addSubscriber(db: Queryable, box: SecretBox, input: Subscr
     db.query(
       `INSERT INTO subscriber (username, password_enc, plan_id, status, static_ip, mac, expires_at, simultaneous_use)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [input.username, box.seal(input.password), plan, status, input.ip ?? null, mac, input.expiresAt ?? null, input.simultaneousUse ?? null],
+      [
+        input.username,
+        box.seal(input.password),
+        plan,
+        status,
+        input.ip ?? null,
+        mac,
+        input.expiresAt ?? null,
+        input.simultaneousUse ?? null,
+      ],
     ),
   );
   return getSubscriber(db, input.username);
@@ -107,7 +122,12 @@ export interface SubscriberChange {
 }
 
 /** Changes the given fields; the others stay. */
-export async function updateSubscriber(db: Queryable, box: SecretBox, username: string, change: SubscriberChange): Promise<Subscriber> {
+export async function updateSubscriber(
+  db: Queryable,
+  box: SecretBox,
+  username: string,
+  change: SubscriberChange,
+): Promise<Subscriber> {
   const sets: string[] = [];
   const values: unknown[] = [username];
   const set = (column: string, value: unknown) => {
@@ -128,7 +148,10 @@ export async function updateSubscriber(db: Queryable, box: SecretBox, username: 
   if (change.expiresAt !== undefined) set('expires_at', change.expiresAt);
   if (change.simultaneousUse !== undefined) set('simultaneous_use', change.simultaneousUse);
   if (sets.length > 0) {
-    const { rowCount } = await db.query(`UPDATE subscriber SET ${sets.join(', ')}, updated_at = now() WHERE username = $1`, values);
+    const { rowCount } = await db.query(
+      `UPDATE subscriber SET ${sets.join(', ')}, updated_at = now() WHERE username = $1`,
+      values,
+    );
     if (!rowCount) throw notFound('subscriber', username);
   }
   return getSubscriber(db, username);
@@ -203,7 +226,10 @@ export interface ImportResult {
  * Reads `username,password,plan` lines (a header line is recognised and skipped; a field may be double-quoted).
  * Returns the rows and the lines that could not be read.
  */
-export function parseSubscriberCsv(text: string): { rows: ImportRow[]; errors: Array<{ line: number; message: string }> } {
+export function parseSubscriberCsv(text: string): {
+  rows: ImportRow[];
+  errors: Array<{ line: number; message: string }>;
+} {
   const rows: ImportRow[] = [];
   const errors: Array<{ line: number; message: string }> = [];
   text.split(/\r?\n/).forEach((raw, i) => {
@@ -212,7 +238,8 @@ export function parseSubscriberCsv(text: string): { rows: ImportRow[]; errors: A
     const fields: string[] = [];
     const re = /\s*(?:"((?:[^"]|"")*)"|([^,]*))\s*(?:,|$)/gy;
     let m: RegExpExecArray | null;
-    while (re.lastIndex < raw.length && (m = re.exec(raw))) fields.push(m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]!.trim());
+    while (re.lastIndex < raw.length && (m = re.exec(raw)))
+      fields.push(m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]!.trim());
     if (line === 1 && fields[0]?.toLowerCase() === 'username') return;
     if (fields.length !== 3 || fields.some((f) => f === '')) {
       errors.push({ line, message: 'expected username,password,plan' });

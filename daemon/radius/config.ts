@@ -20,7 +20,10 @@ export const radiusSection = section('RADIUS authentication and accounting for t
     default: [],
     doc: 'Extra FreeRADIUS-format dictionary files or folders, loaded after the built-in ones.',
   }),
-  auth_log: boolean({ default: true, doc: 'Write every Access-Request outcome to ClickHouse radius_auth_log, in batches.' }),
+  auth_log: boolean({
+    default: true,
+    doc: 'Write every Access-Request outcome to ClickHouse radius_auth_log, in batches.',
+  }),
   stale_after_intervals: integer({
     default: 3,
     min: 2,
@@ -28,11 +31,21 @@ export const radiusSection = section('RADIUS authentication and accounting for t
     doc: 'A session with no accounting update for this many interim intervals is closed as stale (it stops blocking re-login).',
   }),
   reaper_interval: duration({ default: '30s', min: '1s', max: '1h', doc: 'How often stale sessions are looked for.' }),
+  demo: boolean({
+    default: false,
+    doc: 'On the first start (an empty database), add a demo NAS on 127.0.0.1, a plan and a subscriber (see the README).',
+  }),
   walled_garden: section('What suspended and expired subscribers get instead of a reject.', {
-    enabled: boolean({ default: false, doc: 'Accept suspended/expired subscribers into a walled garden instead of rejecting them.' }),
+    enabled: boolean({
+      default: false,
+      doc: 'Accept suspended/expired subscribers into a walled garden instead of rejecting them.',
+    }),
     rate_down: rate({ default: '1M', doc: 'Speed in the walled garden, towards the subscriber.' }),
     rate_up: rate({ default: '1M', doc: 'Speed in the walled garden, from the subscriber.' }),
-    address_list: string({ default: 'walled-garden', doc: 'MikroTik address list the session is put in (Mikrotik-Address-List).' }),
+    address_list: string({
+      default: 'walled-garden',
+      doc: 'MikroTik address list the session is put in (Mikrotik-Address-List).',
+    }),
     ip_pool: string({ default: '', doc: 'Framed-Pool for walled-garden sessions; empty: the plan pool.' }),
   }),
 });
@@ -44,7 +57,17 @@ export const accountingSection = section('Accounting records: the local spool an
     max: '100ms',
     doc: 'Records are fsync-ed to the spool in groups, at most this long after the first one; the NAS gets its answer after the fsync.',
   }),
-  segment_mb: integer({ default: 64, min: 1, max: 4096, doc: 'Size at which a spool file is closed and a new one begun.' }),
+  segment_mb: integer({
+    default: 64,
+    min: 1,
+    max: 4096,
+    doc: 'Size at which a spool file is closed and a new one begun.',
+  }),
   batch_rows: integer({ default: 10_000, min: 1, max: 1_000_000, doc: 'Records per ClickHouse insert, at most.' }),
-  batch_interval: duration({ default: '1s', min: '10ms', max: '1m', doc: 'A batch is sent at least this often when records wait.' }),
+  batch_interval: duration({
+    default: '1s',
+    min: '10ms',
+    max: '1m',
+    doc: 'A batch is sent at least this often when records wait.',
+  }),
 });

@@ -25,7 +25,8 @@ export class SecretBox {
   }
 
   open(sealed: Buffer): string {
-    if (sealed.length < 29 || sealed[0] !== VERSION) throw new WispdError('WISPD_SECRET_KEY', 'a sealed secret has an unknown format');
+    if (sealed.length < 29 || sealed[0] !== VERSION)
+      throw new WispdError('WISPD_SECRET_KEY', 'a sealed secret has an unknown format');
     const decipher = createDecipheriv('aes-256-gcm', this.#key, sealed.subarray(1, 13));
     decipher.setAuthTag(sealed.subarray(13, 29));
     try {
@@ -61,4 +62,22 @@ export function loadSecretBox(configured: string, dataDir: DataDir): SecretBox {
     throw new WispdError('WISPD_SECRET_KEY', `cannot write ${path}: ${(err as Error).message}`, { path });
   }
   return new SecretBox(key);
+}
+
+/** The key as a component: opened once the data directory is ours (where a generated key lives). */
+export function createSecurity(configured: string, dataDir: DataDir) {
+  let box: SecretBox | undefined;
+  return {
+    name: 'security',
+    async start() {
+      box = loadSecretBox(configured, dataDir);
+    },
+    async stop() {},
+    counters: () => ({}),
+    describe: () => (configured ? 'key from security.secret_key' : `key in ${dataDir.sub('secret.key')}`),
+    get box(): SecretBox {
+      if (!box) throw new Error('security: not started');
+      return box;
+    },
+  };
 }

@@ -4,8 +4,10 @@ import { writeFileSync } from 'node:fs';
 import t from 'tap';
 import {
   AttrIndex,
+  asymmetricStartKey,
   attr,
   attributeMap,
+  authenticatorResponse,
   buildReply,
   buildRequest,
   Code,
@@ -26,8 +28,6 @@ import {
   mppeKeys,
   ntHashes,
   ntResponse,
-  authenticatorResponse,
-  asymmetricStartKey,
   requestAuthenticatorValid,
   responseAuthenticatorValid,
   saltDecrypt,
@@ -65,7 +65,10 @@ t.test('the dictionaries', async (t) => {
   const dir = tmpDir(t);
   writeFileSync(`${dir}/dictionary.bad`, 'VENDOR Acme 99999\nBEGIN-VENDOR Acme\nATTRIBUTE Acme-Speed 1 speedtype\n');
   t.throws(() => loadDictionary([`${dir}/dictionary.bad`]), { message: /dictionary\.bad:3: unknown type speedtype/ });
-  writeFileSync(`${dir}/dictionary.acme`, 'VENDOR Acme 99999\nBEGIN-VENDOR Acme\nATTRIBUTE Acme-Speed 1 integer\nEND-VENDOR Acme\n');
+  writeFileSync(
+    `${dir}/dictionary.acme`,
+    'VENDOR Acme 99999\nBEGIN-VENDOR Acme\nATTRIBUTE Acme-Speed 1 integer\nEND-VENDOR Acme\n',
+  );
   const extended = loadStandardDictionary([`${dir}/dictionary.acme`]);
   t.match(extended.byName('Acme-Speed'), { vendor: 99999, type: 1 }, 'a site dictionary adds a vendor');
 });
@@ -108,12 +111,17 @@ t.test('RFC and wispd vectors', async (t) => {
         const def = dict.require(name);
         const want = decodeValue(def, encodeValue(def, value));
         const got = attributeMap(decoded)[name];
-        t.same(Buffer.isBuffer(got) ? got.toString('hex') : got, Buffer.isBuffer(want) ? want.toString('hex') : want, name);
+        t.same(
+          Buffer.isBuffer(got) ? got.toString('hex') : got,
+          Buffer.isBuffer(want) ? want.toString('hex') : want,
+          name,
+        );
       }
       if (packet[0] === Code.AccessRequest) {
         // Re-encoding with the packet's authenticator gives the same bytes.
         const body = encodeAttributes(dict, expected, { secret, authenticator: packet.subarray(4, 20) });
-        if (secret) t.same(Buffer.concat([packet.subarray(0, 20), body]).toString('hex'), packet.toString('hex'), 're-encoded');
+        if (secret)
+          t.same(Buffer.concat([packet.subarray(0, 20), body]).toString('hex'), packet.toString('hex'), 're-encoded');
       }
     });
   }
@@ -149,7 +157,11 @@ t.test('salt encryption (RFC 2548 §2.4.2) round-trips', async (t) => {
   t.equal(enc[0]! & 0x80, 0x80, 'the salt has its high bit set');
   t.equal(enc.length, 2 + 32, 'salt + length octet + key, padded to 32');
   t.same(saltDecrypt(enc, secret, auth), key);
-  t.not(saltDecrypt(enc, Buffer.from('other'), auth)?.toString('hex'), key.toString('hex'), 'another secret gets garbage');
+  t.not(
+    saltDecrypt(enc, Buffer.from('other'), auth)?.toString('hex'),
+    key.toString('hex'),
+    'another secret gets garbage',
+  );
 });
 
 t.test('MD4 (RFC 1320 §A.5)', async (t) => {
@@ -182,7 +194,11 @@ t.test('MS-CHAPv2 (RFC 2759 §9.2) and MPPE keys (RFC 3079 §3.5.3)', async (t) 
   const hashes = ntHashes('clientPass');
   t.equal(hashes.hash.toString('hex').toUpperCase(), '44EBBA8D5312B8D611474411F56989AE', 'PasswordHash');
   t.equal(hashes.hashHash.toString('hex').toUpperCase(), '41C00C584BD2D91C4017A2A12FA59F3F', 'PasswordHashHash');
-  t.equal(challengeHash(peerChallenge, authChallenge, 'User').toString('hex').toUpperCase(), 'D02E4386BCE91226', 'Challenge');
+  t.equal(
+    challengeHash(peerChallenge, authChallenge, 'User').toString('hex').toUpperCase(),
+    'D02E4386BCE91226',
+    'Challenge',
+  );
   const nt = ntResponse(authChallenge, peerChallenge, 'User', hashes);
   t.equal(nt.toString('hex').toUpperCase(), '82309ECD8D708B5EA08FAA3981CD83544233114A3D85D6DF', 'NT-Response');
   t.equal(
@@ -190,12 +206,24 @@ t.test('MS-CHAPv2 (RFC 2759 §9.2) and MPPE keys (RFC 3079 §3.5.3)', async (t) 
     'S=407A5589115FD0D6209F510FE9C04566932CDA56',
     'AuthenticatorResponse',
   );
-  t.equal(challengeHash(peerChallenge, authChallenge, 'DOMAIN\\User').toString('hex').toUpperCase(), 'D02E4386BCE91226', 'the domain is not hashed');
+  t.equal(
+    challengeHash(peerChallenge, authChallenge, 'DOMAIN\\User').toString('hex').toUpperCase(),
+    'D02E4386BCE91226',
+    'the domain is not hashed',
+  );
   const master = masterKey(hashes, nt);
   t.equal(master.toString('hex').toUpperCase(), 'FDECE3717A8C838CB388E527AE3CDD31', 'MasterKey');
-  t.equal(asymmetricStartKey(master, true, true).toString('hex').toUpperCase(), '8B7CDC149B993A1BA118CB153F56DCCB', 'SendStartKey128');
+  t.equal(
+    asymmetricStartKey(master, true, true).toString('hex').toUpperCase(),
+    '8B7CDC149B993A1BA118CB153F56DCCB',
+    'SendStartKey128',
+  );
   const keys = mppeKeys(hashes, nt);
-  t.equal(keys.send.toString('hex').toUpperCase(), '8B7CDC149B993A1BA118CB153F56DCCB', 'the server sends with the send key');
+  t.equal(
+    keys.send.toString('hex').toUpperCase(),
+    '8B7CDC149B993A1BA118CB153F56DCCB',
+    'the server sends with the send key',
+  );
   t.equal(keys.recv.toString('hex').toUpperCase(), 'D5F0E9521E3EA9589645E86051C82226');
 });
 
@@ -251,7 +279,11 @@ t.test('AttrIndex reads in place', async (t) => {
   t.equal(ix.vendor(311, 25), undefined);
   const rate = ix.vendor(14988, 8)!;
   t.equal(pkt.toString('utf8', rate.offset, rate.offset + rate.length), '1M/2M');
-  ix.scan(buildRequest(Code.AccessRequest, 4, [attr(31, Buffer.from('aa:bb'))], Buffer.from('s'), { authenticator: Buffer.alloc(16) }));
+  ix.scan(
+    buildRequest(Code.AccessRequest, 4, [attr(31, Buffer.from('aa:bb'))], Buffer.from('s'), {
+      authenticator: Buffer.alloc(16),
+    }),
+  );
   t.equal(ix.string(1), undefined, 'nothing leaks from the previous packet');
   t.equal(ix.string(31), 'aa:bb');
 });

@@ -10,7 +10,11 @@ t.test('append resolves once on disk, in groups', async (t) => {
   const spool = new Spool(dir, { name: 'acct', groupCommitMs: 5, segmentBytes: 1 << 20 });
   await spool.open(0);
   const seqs = await Promise.all(Array.from({ length: 100 }, (_, i) => spool.append(JSON.stringify({ i }))));
-  t.same(seqs, Array.from({ length: 100 }, (_, i) => i + 1), 'numbered in order');
+  t.same(
+    seqs,
+    Array.from({ length: 100 }, (_, i) => i + 1),
+    'numbered in order',
+  );
   t.ok(spool.counters.fsyncs <= 3, `100 records, ${spool.counters.fsyncs} fsync(s)`);
   const [file] = readdirSync(dir);
   t.equal(readFileSync(`${dir}/${file}`, 'utf8').split('\n').length, 101, 'every record is in the file');
@@ -24,11 +28,22 @@ t.test('read across segments, release, reopen', async (t) => {
   for (let i = 1; i <= 50; i++) await spool.append(`{"n":${i},"pad":"${'x'.repeat(20)}"}`);
   t.ok(readdirSync(dir).length > 3, 'segments rolled');
   const first = await spool.read(1, 20);
-  t.same(first.map((r) => r.seq), Array.from({ length: 20 }, (_, i) => i + 1));
+  t.same(
+    first.map((r) => r.seq),
+    Array.from({ length: 20 }, (_, i) => i + 1),
+  );
   t.same(JSON.parse(first[4]!.data).n, 5);
   const next = await spool.read(21, 100);
-  t.same(next.map((r) => r.seq), Array.from({ length: 30 }, (_, i) => i + 21), 'continues where it stopped');
-  t.same((await spool.read(17, 2)).map((r) => r.seq), [17, 18], 'any position can be read again');
+  t.same(
+    next.map((r) => r.seq),
+    Array.from({ length: 30 }, (_, i) => i + 21),
+    'continues where it stopped',
+  );
+  t.same(
+    (await spool.read(17, 2)).map((r) => r.seq),
+    [17, 18],
+    'any position can be read again',
+  );
   const before = readdirSync(dir).length;
   spool.release(30);
   t.ok(readdirSync(dir).length < before, 'released segments are deleted');
@@ -54,9 +69,15 @@ t.test('a torn last line (a crash mid-write) is cut off', async (t) => {
   spool = new Spool(dir, { name: 'acct', groupCommitMs: 0, segmentBytes: 1 << 20 });
   await spool.open(0);
   t.equal(spool.lastSeq, 2);
-  t.same((await spool.read(1, 10)).map((r) => r.data), ['{"a":1}', '{"a":2}']);
+  t.same(
+    (await spool.read(1, 10)).map((r) => r.data),
+    ['{"a":1}', '{"a":2}'],
+  );
   t.equal(await spool.append('{"a":"3 again"}'), 3, 'the torn record number is given again');
-  t.same((await spool.read(3, 10)).map((r) => r.data), ['{"a":"3 again"}']);
+  t.same(
+    (await spool.read(3, 10)).map((r) => r.data),
+    ['{"a":"3 again"}'],
+  );
   await spool.close();
 });
 

@@ -6,16 +6,20 @@
 import type { RadiusConfig } from '../../../config/schema.ts';
 import type { Component } from '../../component.ts';
 import type { Logger } from '../../log.ts';
+import type { NasVendor } from '../../model/nas.ts';
 import { loadNasWithSecrets } from '../../model/nas.ts';
 import { loadPlans, type Plan } from '../../model/plan.ts';
-import { loadSubscribersWithPasswords, type SubscriberStatus, type SubscriberWithPassword } from '../../model/subscriber.ts';
+import {
+  loadSubscribersWithPasswords,
+  type SubscriberStatus,
+  type SubscriberWithPassword,
+} from '../../model/subscriber.ts';
 import type { SecretBox } from '../../security/secret-box.ts';
 import type { Changes } from '../../store/changes.ts';
 import type { PostgresStore } from '../../store/postgres/index.ts';
 import { type Dictionary, encodeAttribute, type NtHashes, ntHashes } from '../codec/index.ts';
 import { NasTable } from './nas-table.ts';
 import { compilePlan, compileWalledGarden, VENDORS } from './profiles.ts';
-import type { NasVendor } from '../../model/nas.ts';
 
 export type { NasEntry } from './nas-table.ts';
 export { NasTable } from './nas-table.ts';
@@ -148,14 +152,22 @@ export function createRadiusCache(config: RadiusConfig, deps: RadiusCacheDeps): 
           VENDORS.map((v) => [
             v,
             Buffer.concat([
-              compileWalledGarden(dict, { rateDown: wg.rate_down, rateUp: wg.rate_up, addressList: wg.address_list }, v, 300),
+              compileWalledGarden(
+                dict,
+                { rateDown: wg.rate_down, rateUp: wg.rate_up, addressList: wg.address_list },
+                v,
+                300,
+              ),
               wg.ip_pool ? encodeAttribute(dict, 'Framed-Pool', wg.ip_pool) : Buffer.alloc(0),
             ]),
           ]),
         ) as Record<NasVendor, Buffer>;
       }
       counters.load_ms = Math.round(performance.now() - t0);
-      log.info({ nas: nas.size, plans: plans.size, subscribers: byName.size, ms: counters.load_ms }, 'RADIUS cache loaded');
+      log.info(
+        { nas: nas.size, plans: plans.size, subscribers: byName.size, ms: counters.load_ms },
+        'RADIUS cache loaded',
+      );
     },
     async stop() {},
     counters: () => ({ ...counters, nas: nas.size, plans: plans.size, subscribers: byName.size }),

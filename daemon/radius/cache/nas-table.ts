@@ -33,7 +33,8 @@ function toBigInt(address: string): { family: 4 | 6; value: bigint } {
 }
 
 /** `::ffff:10.0.0.1` (an IPv4 client on a dual-stack socket) → `10.0.0.1`. */
-export const unmapIPv4 = (address: string): string => (address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address);
+export const unmapIPv4 = (address: string): string =>
+  address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
 
 export class NasTable {
   #exact = new Map<string, NasEntry>();

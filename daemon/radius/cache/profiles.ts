@@ -80,7 +80,12 @@ export interface WalledGarden {
   addressList: string;
 }
 
-export function compileWalledGarden(dict: Dictionary, wg: WalledGarden, vendor: NasVendor, interimInterval: number): Buffer {
+export function compileWalledGarden(
+  dict: Dictionary,
+  wg: WalledGarden,
+  vendor: NasVendor,
+  interimInterval: number,
+): Buffer {
   const pairs: Pairs = rateAttributes(vendor, wg);
   if (vendor === 'mikrotik' && wg.addressList) pairs.push(['Mikrotik-Address-List', wg.addressList]);
   pairs.push(['Acct-Interim-Interval', interimInterval]);

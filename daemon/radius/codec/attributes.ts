@@ -3,8 +3,9 @@
  * test clients, and decoding whole packets for logs, accounting records and tools. The hot path does not use this
  * module: it reads attributes in place through AttrIndex and sends precompiled bytes.
  */
-import type { AttrDef, Dictionary } from './dictionary.ts';
+
 import { hidePassword, saltDecrypt, saltEncrypt, unhidePassword } from './crypto.ts';
+import type { AttrDef, Dictionary } from './dictionary.ts';
 import { Attr, attr, HEADER_LENGTH, packetLength, vsa } from './packet.ts';
 
 export type AttrValue = string | number | bigint | Buffer;
@@ -30,7 +31,10 @@ function ipv6Bytes(text: string): Buffer {
 function ipv6Text(b: Uint8Array): string {
   const groups: string[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(((b[i]! << 8) | (b[i + 1] ?? 0)).toString(16));
-  return groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::').replace(/:{3,}/, '::');
+  return groups
+    .join(':')
+    .replace(/(^|:)0(:0)+(:|$)/, '::')
+    .replace(/:{3,}/, '::');
 }
 
 /** Encodes a value of the attribute's type; names of VALUEs are accepted for integers. */
@@ -97,7 +101,9 @@ export function decodeValue(def: AttrDef | undefined, b: Buffer): AttrValue {
     case 'ipv6addr':
       return b.length === 16 ? ipv6Text(b) : b;
     case 'ipv6prefix':
-      return b.length >= 2 ? `${ipv6Text(Buffer.concat([b.subarray(2), Buffer.alloc(16)]).subarray(0, 16))}/${b[1]}` : b;
+      return b.length >= 2
+        ? `${ipv6Text(Buffer.concat([b.subarray(2), Buffer.alloc(16)]).subarray(0, 16))}/${b[1]}`
+        : b;
     case 'integer':
     case 'date':
       return b.length === 4 ? b.readUInt32BE(0) : b;
@@ -134,11 +140,18 @@ export function encodeAttribute(
   if (!def) throw new AttributeError(`unknown attribute ${name}`);
   let v = encodeValue(def, value);
   if (def.encrypt !== 0) {
-    if (!opts.secret || !opts.authenticator) throw new AttributeError(`${name} is encrypted: it needs the secret and the authenticator`);
-    v = def.encrypt === 1 ? hidePassword(v, opts.secret, opts.authenticator) : saltEncrypt(v, opts.secret, opts.authenticator);
+    if (!opts.secret || !opts.authenticator)
+      throw new AttributeError(`${name} is encrypted: it needs the secret and the authenticator`);
+    v =
+      def.encrypt === 1
+        ? hidePassword(v, opts.secret, opts.authenticator)
+        : saltEncrypt(v, opts.secret, opts.authenticator);
   }
   if (def.hasTag && opts.tag !== undefined) {
-    v = def.dataType === 'integer' ? Buffer.concat([Buffer.from([opts.tag]), v.subarray(1)]) : Buffer.concat([Buffer.from([opts.tag]), v]);
+    v =
+      def.dataType === 'integer'
+        ? Buffer.concat([Buffer.from([opts.tag]), v.subarray(1)])
+        : Buffer.concat([Buffer.from([opts.tag]), v]);
   }
   return def.vendor === 0 ? attr(def.type, v) : vsa(def.vendor, def.type, v);
 }
@@ -210,7 +223,8 @@ export function decodePacket(dict: Dictionary, buf: Buffer, ctx: EncodeContext =
         v += vlen;
       }
       if (wellFormed) {
-        for (let s = 4; s < value.length; s += value[s + 1]!) push(vendor, value[s]!, value.subarray(s + 2, s + value[s + 1]!));
+        for (let s = 4; s < value.length; s += value[s + 1]!)
+          push(vendor, value[s]!, value.subarray(s + 2, s + value[s + 1]!));
       } else {
         push(0, type, value);
       }

@@ -85,7 +85,12 @@ export function unhidePassword(hidden: Uint8Array, secret: Uint8Array, authentic
  * RFC 2548 §2.4.2 (MS-MPPE-Send-Key, -Recv-Key) and RFC 2868 §3.5 (Tunnel-Password): a two-octet salt with its high
  * bit set, then the plaintext prefixed by its length, padded, and XOR-chained with MD5(secret + authenticator + salt).
  */
-export function saltEncrypt(plain: Uint8Array, secret: Uint8Array, requestAuthenticator: Uint8Array, salt?: Buffer): Buffer {
+export function saltEncrypt(
+  plain: Uint8Array,
+  secret: Uint8Array,
+  requestAuthenticator: Uint8Array,
+  salt?: Buffer,
+): Buffer {
   const s = salt ?? randomBytes(2);
   s[0]! |= 0x80;
   const length = Math.ceil((plain.length + 1) / 16) * 16;
@@ -101,7 +106,11 @@ export function saltEncrypt(plain: Uint8Array, secret: Uint8Array, requestAuthen
   return Buffer.concat([s, p]);
 }
 
-export function saltDecrypt(value: Uint8Array, secret: Uint8Array, requestAuthenticator: Uint8Array): Buffer | undefined {
+export function saltDecrypt(
+  value: Uint8Array,
+  secret: Uint8Array,
+  requestAuthenticator: Uint8Array,
+): Buffer | undefined {
   if (value.length < 18 || (value.length - 2) % 16 !== 0) return undefined;
   const salt = value.subarray(0, 2);
   const c = value.subarray(2);

@@ -137,7 +137,8 @@ export function loadDictionary(paths: readonly string[]): Dictionary {
         case 'ATTRIBUTE': {
           const [, name, code, type, flags = ''] = f;
           const dataType = type?.toLowerCase();
-          if (!name || !code || !dataType) throw new DictionaryError(`${where}: ATTRIBUTE needs a name, a number and a type`);
+          if (!name || !code || !dataType)
+            throw new DictionaryError(`${where}: ATTRIBUTE needs a name, a number and a type`);
           if (!DATA_TYPES.has(dataType.replace(/\[.*$/, ''))) {
             throw new DictionaryError(`${where}: unknown type ${type} for ${name}`);
           }
@@ -167,7 +168,8 @@ export function loadDictionary(paths: readonly string[]): Dictionary {
         case 'VALUE': {
           const [, attr, name, value] = f;
           const n = Number(value);
-          if (!attr || !name || !Number.isInteger(n)) throw new DictionaryError(`${where}: VALUE needs an attribute, a name and a number`);
+          if (!attr || !name || !Number.isInteger(n))
+            throw new DictionaryError(`${where}: VALUE needs an attribute, a name and a number`);
           pendingValues.push({ attr, name, value: n, where });
           return;
         }

@@ -58,8 +58,14 @@ export function authenticatorResponse(
 
 // RFC 3079 §3.4
 const MAGIC_MASTER = Buffer.from('This is the MPPE Master Key', 'ascii');
-const MAGIC_SEND = Buffer.from('On the client side, this is the send key; on the server side, it is the receive key.', 'ascii');
-const MAGIC_RECV = Buffer.from('On the client side, this is the receive key; on the server side, it is the send key.', 'ascii');
+const MAGIC_SEND = Buffer.from(
+  'On the client side, this is the send key; on the server side, it is the receive key.',
+  'ascii',
+);
+const MAGIC_RECV = Buffer.from(
+  'On the client side, this is the receive key; on the server side, it is the send key.',
+  'ascii',
+);
 const SHS_PAD1 = Buffer.alloc(40, 0x00);
 const SHS_PAD2 = Buffer.alloc(40, 0xf2);
 

@@ -205,7 +205,8 @@ export function attr(type: number, value: Uint8Array): Buffer {
 
 /** One vendor-specific attribute (RFC 2865 §5.26) holding one sub-attribute. */
 export function vsa(vendorId: number, vendorType: number, value: Uint8Array): Buffer {
-  if (value.length > 247) throw new RangeError(`vendor attribute ${vendorId}/${vendorType}: ${value.length} octets (at most 247)`);
+  if (value.length > 247)
+    throw new RangeError(`vendor attribute ${vendorId}/${vendorType}: ${value.length} octets (at most 247)`);
   const out = Buffer.allocUnsafe(value.length + 8);
   out[0] = Attr.VendorSpecific;
   out[1] = value.length + 8;
@@ -238,13 +239,15 @@ const ZERO16 = Buffer.alloc(16);
  * Message-Authenticator first (RFC 3579 §3.2; BlastRADIUS, CVE-2024-3596), computed with the Request Authenticator in
  * the header, then the Response Authenticator MD5(Code+ID+Length+RequestAuth+Attributes+Secret) (RFC 2865 §3).
  * `proxyState` is the request's Proxy-State attributes, copied unmodified in order (RFC 2865 §5.33).
+ * `zeroHeaderForMa`: no RFC defines the Message-Authenticator of an Accounting-Response; FreeRADIUS (and the NAS
+ * that verify it) compute it over a zero authenticator field, as for the request, so wispd does the same.
  */
 export function buildReply(
   code: number,
   request: Buffer,
   attrs: readonly Uint8Array[],
   secret: Buffer,
-  opts: { messageAuthenticator?: boolean; proxyState?: readonly Uint8Array[] } = {},
+  opts: { messageAuthenticator?: boolean; proxyState?: readonly Uint8Array[]; zeroHeaderForMa?: boolean } = {},
 ): Buffer {
   const withMa = opts.messageAuthenticator ?? true;
   let length = HEADER_LENGTH + (withMa ? MA_LENGTH : 0);
@@ -272,7 +275,11 @@ export function buildReply(
     out.set(p, off);
     off += p.length;
   }
-  if (withMa) hmacMd5(secret, out).copy(out, HEADER_LENGTH + 2);
+  if (withMa) {
+    if (opts.zeroHeaderForMa) ZERO16.copy(out, AUTHENTICATOR);
+    hmacMd5(secret, out).copy(out, HEADER_LENGTH + 2);
+    if (opts.zeroHeaderForMa) request.copy(out, AUTHENTICATOR, AUTHENTICATOR, AUTHENTICATOR + 16);
+  }
   md5(out, secret).copy(out, AUTHENTICATOR);
   return out;
 }

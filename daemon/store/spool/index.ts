@@ -4,8 +4,17 @@
  * records in order by sequence number; segments whose records were all released are deleted. After a crash the
  * spool reopens at its last complete line: a record whose append never resolved was never acknowledged.
  */
-import { closeSync, fdatasyncSync, ftruncateSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import {
+  closeSync,
+  fdatasyncSync,
+  ftruncateSync,
+  openSync,
+  readdirSync,
+  readSync,
+  statSync,
+  unlinkSync,
+} from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface SpoolRecord {
@@ -214,7 +223,9 @@ export class Spool {
           const { bytesRead } = await fh.read(chunk, 0, chunk.length, position);
           if (bytesRead === 0) break;
           position += bytesRead;
-          const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+          const buf = carry.length
+            ? Buffer.concat([carry, chunk.subarray(0, bytesRead)])
+            : chunk.subarray(0, bytesRead);
           let lineStart = 0;
           for (let nl = buf.indexOf(NEWLINE); nl !== -1; nl = buf.indexOf(NEWLINE, lineStart)) {
             const space = buf.indexOf(0x20, lineStart);

@@ -1,0 +1,201 @@
+/**
+ * Accounting durability: each record is appended to the local spool (fsync-ed in groups) before its NAS is
+ * answered, and a writer drains the spool into ClickHouse `radius_accounting` in batches. A batch's range is written
+ * to the checkpoint before it is inserted, with an insert_deduplication_token naming that range: after a crash or a
+ * ClickHouse outage the same range is sent again with the same token, so every acknowledged record is stored exactly
+ * once. ClickHouse being down only makes the spool grow.
+ */
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { AccountingConfig } from '../../../config/schema.ts';
+import type { Component } from '../../component.ts';
+import type { Logger } from '../../log.ts';
+import { sampledLog } from '../../sampled-log.ts';
+import type { ClickhouseStore } from '../../store/clickhouse/index.ts';
+import type { DataDir } from '../../store/datadir.ts';
+import { Spool } from '../../store/spool/index.ts';
+import type { AcctRecord } from './record.ts';
+
+export type { AcctRecord } from './record.ts';
+
+export interface Accounting extends Component {
+  /** Resolves once the record is on disk: only then may the NAS be answered. */
+  record(rec: AcctRecord): Promise<number>;
+  /** Sends everything on disk to ClickHouse now (tests, shutdown); resolves when sent or when `timeoutMs` passes. */
+  drain(timeoutMs?: number): Promise<boolean>;
+}
+
+export interface AccountingDeps {
+  log: Logger;
+  dataDir: DataDir;
+  clickhouse: ClickhouseStore;
+  /** The deployment's id (PostgreSQL `instance`), stored with each row. */
+  instance: () => string;
+}
+
+interface Checkpoint {
+  /** Every record up to this sequence number is in ClickHouse. */
+  acked: number;
+  /** The batch being inserted, if any: redone as is after a restart. */
+  intent?: { from: number; to: number; token: string };
+}
+
+const BACKOFF_MIN = 20;
+const BACKOFF_MAX = 30_000;
+
+export function createAccounting(config: AccountingConfig, deps: AccountingDeps): Accounting {
+  const log = deps.log.child({ component: 'accounting' });
+  const warn = sampledLog(log);
+  const dir = deps.dataDir.sub('spool', true);
+  const checkpointPath = `${dir}/acct.checkpoint`;
+  const spool = new Spool(dir, {
+    name: 'acct',
+    groupCommitMs: config.group_commit,
+    segmentBytes: config.segment_mb << 20,
+  });
+  const counters = { records: 0, rows_written: 0, batches: 0, insert_failures: 0, retries_pending: 0 };
+  let checkpoint: Checkpoint = { acked: 0 };
+  let running = false;
+  let loop: Promise<void> | undefined;
+  let wake: (() => void) | undefined;
+  let backoff = 0;
+
+  function readCheckpoint(): Checkpoint {
+    try {
+      return JSON.parse(readFileSync(checkpointPath, 'utf8')) as Checkpoint;
+    } catch {
+      return { acked: 0 };
+    }
+  }
+
+  async function saveCheckpoint(next: Checkpoint): Promise<void> {
+    const tmp = `${checkpointPath}.tmp`;
+    writeFileSync(tmp, JSON.stringify(next));
+    const fh = await open(tmp, 'r');
+    await fh.datasync();
+    await fh.close();
+    renameSync(tmp, checkpointPath);
+    checkpoint = next;
+  }
+
+  const toRow = (seq: number, data: string) => {
+    const { nas_id: _nas, ...rec } = JSON.parse(data) as AcctRecord;
+    return { ...rec, instance: deps.instance(), record: seq };
+  };
+
+  /** Sends one batch; false when there was nothing to send. */
+  async function sendBatch(): Promise<boolean> {
+    let intent = checkpoint.intent;
+    let records;
+    if (intent) {
+      records = await spool.read(intent.from, intent.to - intent.from + 1);
+    } else {
+      records = await spool.read(checkpoint.acked + 1, config.batch_rows);
+      if (records.length === 0) return false;
+      const from = records[0]!.seq;
+      const to = records[records.length - 1]!.seq;
+      intent = { from, to, token: `${deps.instance()}:acct:${from}-${to}` };
+      await saveCheckpoint({ acked: checkpoint.acked, intent });
+    }
+    if (records.length > 0) {
+      await deps.clickhouse.client.insert({
+        table: 'radius_accounting',
+        values: records.map((r) => toRow(r.seq, r.data)),
+        format: 'JSONEachRow',
+        clickhouse_settings: { insert_deduplication_token: intent.token },
+      });
+    }
+    counters.rows_written += records.length;
+    counters.batches++;
+    await saveCheckpoint({ acked: intent.to });
+    spool.release(intent.to);
+    return true;
+  }
+
+  async function run(): Promise<void> {
+    while (running) {
+      let sent = false;
+      try {
+        sent = await sendBatch();
+        if (backoff > 0) log.info({ backlog: spool.durableSeq - checkpoint.acked }, 'ClickHouse writes resumed');
+        backoff = 0;
+        counters.retries_pending = 0;
+      } catch (err) {
+        counters.insert_failures++;
+        counters.retries_pending = 1;
+        backoff = Math.min(BACKOFF_MAX, backoff === 0 ? BACKOFF_MIN : backoff * 2);
+        warn(
+          'warn',
+          { err: (err as Error).message, retry_ms: backoff, backlog: spool.durableSeq - checkpoint.acked },
+          'writing accounting to ClickHouse failed; records stay in the spool',
+        );
+      }
+      if (!running) break;
+      const full = spool.durableSeq - checkpoint.acked >= config.batch_rows;
+      if (sent && full && backoff === 0) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, backoff || config.batch_interval);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+  }
+
+  return {
+    name: 'accounting',
+    async start() {
+      checkpoint = readCheckpoint();
+      await spool.open(checkpoint.acked);
+      spool.onDurable(() => {
+        if (backoff === 0 && spool.durableSeq - checkpoint.acked >= config.batch_rows) wake?.();
+      });
+      const backlog = spool.durableSeq - checkpoint.acked;
+      log.info(
+        { spool: dir, backlog, acked: checkpoint.acked, replaying: checkpoint.intent ?? null },
+        'accounting spool open',
+      );
+      running = true;
+      loop = run();
+    },
+    async stop() {
+      await spool.close();
+      running = false;
+      wake?.();
+      await loop;
+      // One last attempt, bounded: whatever is not sent stays in the spool for the next start.
+      await Promise.race([
+        (async () => {
+          try {
+            while (await sendBatch()) {}
+          } catch {
+            // left in the spool
+          }
+        })(),
+        new Promise((r) => setTimeout(r, 2000)),
+      ]);
+    },
+    counters: () => ({
+      ...counters,
+      ...spool.counters,
+      acked: checkpoint.acked,
+      backlog: spool.durableSeq - checkpoint.acked,
+      segments: spool.stats(checkpoint.acked).segments,
+    }),
+    describe: () => `spool ${dir} (${spool.durableSeq - checkpoint.acked} records waiting for ClickHouse)`,
+    record(rec) {
+      counters.records++;
+      return spool.append(JSON.stringify(rec));
+    },
+    async drain(timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (checkpoint.acked < spool.durableSeq && Date.now() < deadline) {
+        wake?.();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return checkpoint.acked >= spool.durableSeq;
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * Rows for ClickHouse that may be lost in a crash (the auth log, not accounting): buffered in memory and inserted at
+ * `maxRows` or every `intervalMs`, retried with backoff while ClickHouse is away. The buffer is bounded: past
+ * `maxBuffered` the oldest rows are dropped and counted, so an outage never grows memory without end.
+ */
+import type { Logger } from '../../log.ts';
+import { sampledLog } from '../../sampled-log.ts';
+import type { ClickhouseStore } from './index.ts';
+
+export interface BatcherOptions {
+  maxRows: number;
+  intervalMs: number;
+  maxBuffered: number;
+}
+
+export class Batcher<Row extends Record<string, unknown>> {
+  readonly counters = { rows: 0, batches: 0, failures: 0, dropped: 0 };
+  readonly #store: ClickhouseStore;
+  readonly #table: string;
+  readonly #opts: BatcherOptions;
+  readonly #warn: ReturnType<typeof sampledLog>;
+  #rows: Row[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #sending: Promise<void> | undefined;
+  #backoffUntil = 0;
+  #backoff = 0;
+
+  constructor(store: ClickhouseStore, table: string, opts: BatcherOptions, log: Logger) {
+    this.#store = store;
+    this.#table = table;
+    this.#opts = opts;
+    this.#warn = sampledLog(log);
+  }
+
+  get buffered(): number {
+    return this.#rows.length;
+  }
+
+  push(row: Row): void {
+    this.#rows.push(row);
+    if (this.#rows.length > this.#opts.maxBuffered) {
+      const excess = this.#rows.length - this.#opts.maxBuffered;
+      this.#rows.splice(0, excess);
+      this.counters.dropped += excess;
+    }
+    if (this.#rows.length >= this.#opts.maxRows && !this.#sending) void this.flush();
+  }
+
+  start(): void {
+    this.#timer = setInterval(() => void this.flush(), this.#opts.intervalMs);
+    this.#timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    this.#backoffUntil = 0;
+    await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    if (this.#sending) return this.#sending;
+    if (this.#rows.length === 0 || Date.now() < this.#backoffUntil) return;
+    const batch = this.#rows.splice(0, this.#opts.maxRows);
+    this.#sending = this.#store
+      .insert(this.#table, batch)
+      .then(
+        () => {
+          this.counters.rows += batch.length;
+          this.counters.batches++;
+          this.#backoff = 0;
+        },
+        (err) => {
+          this.counters.failures++;
+          this.#rows.unshift(...batch);
+          this.#backoff = Math.min(30_000, this.#backoff ? this.#backoff * 2 : 20);
+          this.#backoffUntil = Date.now() + this.#backoff;
+          this.#warn(
+            'warn',
+            { table: this.#table, err: (err as Error).message, buffered: this.#rows.length },
+            'ClickHouse insert failed; will retry',
+          );
+        },
+      )
+      .finally(() => {
+        this.#sending = undefined;
+      });
+    return this.#sending;
+  }
+}

@@ -7,6 +7,7 @@ import { messageOf, WispdError } from '../errors.ts';
 import { version } from '../version.ts';
 import { type GlobalOptions, load } from './load.ts';
 import { migrate } from './migrate.ts';
+import { registerRecordCommands } from './records.ts';
 import { start } from './start.ts';
 
 const program = new Command('wispd')
@@ -87,6 +88,8 @@ Example:
   wispd migrate --config /etc/wispd/wispd.yaml`,
   )
   .action((_opts, cmd: Command) => migrate(globals(cmd)));
+
+registerRecordCommands(program);
 
 program
   .command('version')

@@ -41,12 +41,14 @@ const COLUMNS = `s.id, s.username, s.plan_id AS "planId", p.name AS plan, s.stat
   s.updated_at AS "updatedAt"`;
 const FROM = 'subscriber s JOIN plan p ON p.id = s.plan_id';
 
+const hasControlCharacter = (s: string) => [...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+
 export function validateUsername(username: string): void {
   // RFC 2865 §5.1: User-Name is at most 253 octets; no control characters, no leading or trailing space.
   if (
     username.length === 0 ||
     Buffer.byteLength(username) > 253 ||
-    /[\x00-\x1f\x7f]/.test(username) ||
+    hasControlCharacter(username) ||
     username.trim() !== username
   ) {
     throw invalid('username', username, 'must be 1 to 253 octets without control characters or surrounding spaces');
@@ -61,7 +63,7 @@ export function validatePassword(password: string): void {
 
 function validateIp(ip: string | null | undefined): void {
   if (ip && !/^(\d{1,3})(\.\d{1,3}){3}$/.test(ip)) throw invalid('ip', ip, 'must be an IPv4 address');
-  if (ip && ip.split('.').some((o) => Number(o) > 255)) throw invalid('ip', ip, 'must be an IPv4 address');
+  if (ip?.split('.').some((o) => Number(o) > 255)) throw invalid('ip', ip, 'must be an IPv4 address');
 }
 
 function validateStatus(status: string | undefined): SubscriberStatus {
@@ -222,6 +224,31 @@ export interface ImportResult {
   errors: Array<{ line: number; message: string }>;
 }
 
+/** One CSV line into fields: commas separate, double quotes may enclose a field ("" is a quote inside one). */
+export function splitCsvLine(raw: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i]!;
+    if (quoted) {
+      if (c === '"' && raw[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"' && field.trim() === '') {
+      quoted = true;
+      field = '';
+    } else if (c === ',') {
+      fields.push(field.trim());
+      field = '';
+    } else field += c;
+  }
+  fields.push(quoted ? field : field.trim());
+  return fields;
+}
+
 /**
  * Reads `username,password,plan` lines (a header line is recognised and skipped; a field may be double-quoted).
  * Returns the rows and the lines that could not be read.
@@ -235,11 +262,7 @@ export function parseSubscriberCsv(text: string): {
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = i + 1;
     if (raw.trim() === '' || raw.startsWith('#')) return;
-    const fields: string[] = [];
-    const re = /\s*(?:"((?:[^"]|"")*)"|([^,]*))\s*(?:,|$)/gy;
-    let m: RegExpExecArray | null;
-    while (re.lastIndex < raw.length && (m = re.exec(raw)))
-      fields.push(m[1] !== undefined ? m[1].replace(/""/g, '"') : m[2]!.trim());
+    const fields = splitCsvLine(raw);
     if (line === 1 && fields[0]?.toLowerCase() === 'username') return;
     if (fields.length !== 3 || fields.some((f) => f === '')) {
       errors.push({ line, message: 'expected username,password,plan' });

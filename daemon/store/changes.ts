@@ -55,7 +55,10 @@ export function createChanges(deps: { log: Logger; postgres: PostgresStore }, op
     for (const r of rows) {
       if (!handlers.has(r.tbl)) continue;
       let set = byTable.get(r.tbl);
-      if (!set) byTable.set(r.tbl, (set = { upserted: [], deleted: [] }));
+      if (!set) {
+        set = { upserted: [], deleted: [] };
+        byTable.set(r.tbl, set);
+      }
       const id = Number(r.row_id);
       if (r.op === 'D') set.deleted.push(id);
       else set.upserted.push(id);

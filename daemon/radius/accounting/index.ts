@@ -13,7 +13,7 @@ import type { Logger } from '../../log.ts';
 import { sampledLog } from '../../sampled-log.ts';
 import type { ClickhouseStore } from '../../store/clickhouse/index.ts';
 import type { DataDir } from '../../store/datadir.ts';
-import { Spool } from '../../store/spool/index.ts';
+import { Spool, type SpoolRecord } from '../../store/spool/index.ts';
 import type { AcctRecord } from './record.ts';
 
 export type { AcctRecord } from './record.ts';
@@ -86,7 +86,7 @@ export function createAccounting(config: AccountingConfig, deps: AccountingDeps)
   /** Sends one batch; false when there was nothing to send. */
   async function sendBatch(): Promise<boolean> {
     let intent = checkpoint.intent;
-    let records;
+    let records: SpoolRecord[];
     if (intent) {
       records = await spool.read(intent.from, intent.to - intent.from + 1);
     } else {

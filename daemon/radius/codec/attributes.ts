@@ -24,7 +24,7 @@ function ipv6Bytes(text: string): Buffer {
     throw new AttributeError(`not an IPv6 address: ${text}`);
   }
   const out = Buffer.alloc(16);
-  groups.forEach((g, i) => out.writeUInt16BE(g, i * 2));
+  for (const [i, g] of groups.entries()) out.writeUInt16BE(g, i * 2);
   return out;
 }
 

@@ -118,7 +118,10 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
 
   function logReject(d: AccessDecision, nas: NasEntry) {
     let sample = rejectLogs.get(d.reason);
-    if (!sample) rejectLogs.set(d.reason, (sample = sampledLog(log)));
+    if (!sample) {
+      sample = sampledLog(log);
+      rejectLogs.set(d.reason, sample);
+    }
     sample('info', { reason: d.reason, username: d.username, nas: nas.name, method: d.method }, 'access rejected');
   }
 

@@ -112,7 +112,7 @@ export function decideAccess(ix: AttrIndex, nas: NasEntry, ctx: AccessContext): 
     method = 'mschapv2';
     const challengeAt = ix.vendor(MICROSOFT, MS_CHAP_CHALLENGE);
     // RFC 2548 §2.3.2: Ident(1) Flags(1) Peer-Challenge(16) Reserved(8) Response(24).
-    if (!challengeAt || challengeAt.length !== 16 || ms2.length !== 50) return reject('bad-password', method, username);
+    if (challengeAt?.length !== 16 || ms2.length !== 50) return reject('bad-password', method, username);
     const authChallenge = buf.subarray(challengeAt.offset, challengeAt.offset + 16);
     const resp = buf.subarray(ms2.offset, ms2.offset + 50);
     const ident = resp[0]!;

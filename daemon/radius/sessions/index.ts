@@ -68,7 +68,10 @@ export function createSessions(config: RadiusConfig, deps: SessionsDeps): Sessio
 
   const index = (s: Session) => {
     let set = byUser.get(s.username);
-    if (!set) byUser.set(s.username, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      byUser.set(s.username, set);
+    }
     set.add(s);
   };
   const unindex = (s: Session) => {

@@ -5,10 +5,15 @@
 import { spawn, spawnSync } from 'node:child_process';
 
 /** The real peers the tests talk to: a command, and the Debian package that provides it. */
-const peers = [{ command: 'nats-server', pkg: 'nats-server' }];
+const peers = [
+  { command: 'nats-server', pkg: 'nats-server' },
+  { command: 'radclient', pkg: 'freeradius-utils' },
+  { command: 'freeradius', pkg: 'freeradius' },
+];
 
 const root = new URL('..', import.meta.url).pathname;
-const has = (command) => spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
+const has = (command) =>
+  spawnSync('sh', ['-c', `command -v ${command} || test -x /usr/sbin/${command}`], { stdio: 'ignore' }).status === 0;
 
 function aptGet(args) {
   const asRoot = process.getuid?.() === 0;

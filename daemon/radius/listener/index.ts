@@ -88,7 +88,8 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
   let acctPort = config.acct_port;
 
   const drop = (reason: DropReason) => {
-    counters[`dropped_${reason}`] = (counters[`dropped_${reason}`] ?? 0) + 1;
+    const key = `dropped_${reason.replaceAll('-', '_')}`;
+    counters[key] = (counters[key] ?? 0) + 1;
   };
 
   /** Proxy-State attributes, copied into the reply unchanged and in order (RFC 2865 §5.33). */

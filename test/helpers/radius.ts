@@ -1,0 +1,165 @@
+/**
+ * RADIUS peers for tests: FreeRADIUS's radclient, a raw UDP client built on the codec (for byte-level checks a tool
+ * cannot make: retransmissions, malformed datagrams, MS-CHAPv2), and a wispd daemon on ephemeral ports.
+ */
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import pg from 'pg';
+import type { Test } from 'tap';
+import { loadSecretBox, type SecretBox } from '../../daemon/security/secret-box.ts';
+import { DataDir } from '../../daemon/store/datadir.ts';
+import { type Child, startWispd } from './proc.ts';
+import { tmpDir } from './env.ts';
+
+export interface RadclientResult {
+  /** "Access-Accept", "Access-Reject", "Accounting-Response", or undefined when nothing came back. */
+  code: string | undefined;
+  attributes: Record<string, string>;
+  output: string;
+}
+
+/**
+ * Runs radclient once (`-r 1`: no retry, so "no answer" is quick). `input` is radclient's attribute list, e.g.
+ * 'User-Name = "alice", User-Password = "pw"'.
+ */
+export function radclient(port: number, type: 'auth' | 'acct', secret: string, input: string, timeout = 1): Promise<RadclientResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('radclient', ['-x', '-r', '1', '-t', String(timeout), `127.0.0.1:${port}`, type, secret], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let output = '';
+    p.stdout.on('data', (d) => {
+      output += d;
+    });
+    p.stderr.on('data', (d) => {
+      output += d;
+    });
+    p.on('error', reject);
+    p.on('close', () => {
+      const m = /Received (\S+) Id \d+ from/.exec(output);
+      const attributes: Record<string, string> = {};
+      if (m) {
+        const after = output.slice(m.index).split('\n').slice(1);
+        for (const line of after) {
+          const a = /^\s+(\S+) = (.*)$/.exec(line);
+          if (!a) break;
+          attributes[a[1]!] = a[2]!.replace(/^"(.*)"$/, '$1');
+        }
+      }
+      resolve({ code: m?.[1], attributes, output });
+    });
+    p.stdin.end(`${input}\n`);
+  });
+}
+
+/** Sends datagrams from a chosen local address and collects what comes back. */
+export class UdpClient {
+  readonly socket = createSocket('udp4');
+  readonly #waiting = new Map<number, (reply: Buffer) => void>();
+  readonly received: Buffer[] = [];
+
+  static async open(address = '127.0.0.1'): Promise<UdpClient> {
+    const c = new UdpClient();
+    await new Promise<void>((resolve) => c.socket.bind(0, address, resolve));
+    c.socket.on('message', (msg) => {
+      c.received.push(msg);
+      c.#waiting.get(msg[1]!)?.(msg);
+    });
+    return c;
+  }
+
+  send(packet: Buffer, port: number): void {
+    this.socket.send(packet, port, '127.0.0.1');
+  }
+
+  /** Sends and waits for the reply with the same identifier; undefined after `timeoutMs`. */
+  request(packet: Buffer, port: number, timeoutMs = 1000): Promise<Buffer | undefined> {
+    return new Promise((resolve) => {
+      const id = packet[1]!;
+      const timer = setTimeout(() => {
+        this.#waiting.delete(id);
+        resolve(undefined);
+      }, timeoutMs);
+      this.#waiting.set(id, (reply) => {
+        clearTimeout(timer);
+        this.#waiting.delete(id);
+        resolve(reply);
+      });
+      this.send(packet, port);
+    });
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+export interface TestDaemon {
+  child: Child;
+  dataDir: string;
+  authPort: number;
+  acctPort: number;
+  /** The daemon's PostgreSQL (through its PGlite endpoint) and the key that seals secrets, as the CLI uses them. */
+  db: pg.Pool;
+  box: SecretBox;
+  stop(): Promise<number | null>;
+}
+
+/** `wispd start` with the example config, its own data directory and ephemeral RADIUS ports. */
+export async function startDaemon(t: Test, env: Record<string, string> = {}, dataDir?: string): Promise<TestDaemon> {
+  const dir = dataDir ?? `${tmpDir(t)}/data`;
+  const child = startWispd(['--config', 'config/wispd.example.yaml'], {
+    env: {
+      WISPD_DAEMON_DATA_DIR: dir,
+      WISPD_RADIUS_AUTH_PORT: '0',
+      WISPD_RADIUS_ACCT_PORT: '0',
+      WISPD_RADIUS_ADDRESS: '127.0.0.1',
+      WISPD_RADIUS_DEMO: 'false',
+      ...env,
+    },
+  });
+  let stopped = false;
+  let db: pg.Pool | undefined;
+  const stop = async () => {
+    if (!stopped) {
+      stopped = true;
+      await db?.end();
+      child.kill('SIGTERM');
+    }
+    return (await child.exited).code;
+  };
+  t.teardown(async () => {
+    if (child.proc.exitCode === null) {
+      await stop();
+    }
+  });
+  const listening = await child.waitFor('RADIUS listening', 90_000);
+  await child.waitFor('ready', 30_000);
+  const data = new DataDir(dir);
+  const endpoint = data.readEndpoint('postgres');
+  db = new pg.Pool(
+    env.WISPD_DATABASE_URL
+      ? { connectionString: env.WISPD_DATABASE_URL, max: 2 }
+      : { host: endpoint!.host, port: endpoint!.port, user: 'postgres', database: 'postgres', max: 2 },
+  );
+  return {
+    child,
+    dataDir: dir,
+    authPort: listening.auth as number,
+    acctPort: listening.acct as number,
+    db,
+    box: loadSecretBox(env.WISPD_SECURITY_SECRET_KEY ?? '', data),
+    stop,
+  };
+}
+
+/** Waits until `check` holds (polling), for changes that reach the daemon through change_log. */
+export async function eventually<T>(check: () => Promise<T | undefined> | T | undefined, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -89,6 +89,7 @@ export function createDaemon(config: Config, log: Logger): Daemon {
       dataDir,
       migrations: clickhouseMigrations(),
       lock: (fn) => postgres.exclusive(LOCK.clickhouseMigrations, () => fn()),
+      tolerateUnavailable: true,
     }),
   );
   const bus = lifecycle.add(createBus(config.nats, { log }));

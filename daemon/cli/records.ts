@@ -47,7 +47,8 @@ const planRow = (p: Plan & { subscribers?: number }) => ({
   name: p.name,
   down: formatRate(p.rateDown),
   up: formatRate(p.rateUp),
-  burst: p.burstDown || p.burstUp ? `${formatRate(p.burstDown ?? p.rateDown)}/${formatRate(p.burstUp ?? p.rateUp)}` : null,
+  burst:
+    p.burstDown || p.burstUp ? `${formatRate(p.burstDown ?? p.rateDown)}/${formatRate(p.burstUp ?? p.rateUp)}` : null,
   session_timeout: p.sessionTimeout,
   interim: p.interimInterval,
   pool: p.ipPool,
@@ -69,8 +70,14 @@ export function registerRecordCommands(program: Command): void {
     .requiredOption('--secret <secret>', 'the RADIUS shared secret (stored encrypted; never shown again)')
     .option('--vendor <vendor>', `how replies express speed: ${NAS_VENDORS.join(', ')}`, 'generic')
     .option('--coa-port <port>', 'where it listens for CoA/Disconnect (MikroTik: 3799 or 1700)', '3799')
-    .option('--no-require-message-authenticator', 'accept Access-Requests without Message-Authenticator (only for NAS that cannot send it; weakens BlastRADIUS protection)')
-    .addHelpText('after', '\nExample:\n  wispd nas add --name tower1-ccr --address 10.20.0.1 --secret "$SECRET" --vendor mikrotik')
+    .option(
+      '--no-require-message-authenticator',
+      'accept Access-Requests without Message-Authenticator (only for NAS that cannot send it; weakens BlastRADIUS protection)',
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  wispd nas add --name tower1-ccr --address 10.20.0.1 --secret "$SECRET" --vendor mikrotik',
+    )
     .action((o, cmd: Command) =>
       withRecords(globals(cmd), async ({ db, box }) => {
         const n = await addNas(db, box, {
@@ -145,7 +152,10 @@ export function registerRecordCommands(program: Command): void {
       .requiredOption('--rate-down <rate>', 'speed towards the subscriber: 20M, 512k, 1G')
       .requiredOption('--rate-up <rate>', 'speed from the subscriber'),
   )
-    .addHelpText('after', '\nExample:\n  wispd plan add --name home-20 --rate-down 20M --rate-up 5M --interim-interval 300')
+    .addHelpText(
+      'after',
+      '\nExample:\n  wispd plan add --name home-20 --rate-down 20M --rate-up 5M --interim-interval 300',
+    )
     .action((o, cmd: Command) =>
       withRecords(globals(cmd), async ({ db }) => {
         const c = planChange(o);
@@ -175,13 +185,15 @@ export function registerRecordCommands(program: Command): void {
     .action((o, cmd: Command) =>
       withRecords(globals(cmd), async ({ db }) => {
         const rows = (await listPlans(db)).map(planRow);
-        printTable(rows, ['name', 'down', 'up', 'burst', 'session_timeout', 'interim', 'pool', 'sim_use', 'subscribers'], o.json);
+        printTable(
+          rows,
+          ['name', 'down', 'up', 'burst', 'session_timeout', 'interim', 'pool', 'sim_use', 'subscribers'],
+          o.json,
+        );
       }),
     );
 
-  const subscriber = program
-    .command('subscriber')
-    .description('Subscribers (services): add, import, set, list, show.');
+  const subscriber = program.command('subscriber').description('Subscribers (services): add, import, set, list, show.');
 
   subscriber
     .command('add')
@@ -193,7 +205,10 @@ export function registerRecordCommands(program: Command): void {
     .option('--ip <address>', 'a static address (Framed-IP-Address)')
     .option('--mac <mac>', 'bind to this Calling-Station-Id')
     .option('--simultaneous-use <n>', "sessions at once, instead of the plan's")
-    .addHelpText('after', '\nExample:\n  wispd subscriber add --username alice --password "$PW" --plan home-20 --ip 100.64.1.10')
+    .addHelpText(
+      'after',
+      '\nExample:\n  wispd subscriber add --username alice --password "$PW" --plan home-20 --ip 100.64.1.10',
+    )
     .action((o, cmd: Command) =>
       withRecords(globals(cmd), async ({ db, box }) => {
         const s = await addSubscriber(db, box, {
@@ -234,7 +249,9 @@ export function registerRecordCommands(program: Command): void {
 
   subscriber
     .command('import')
-    .description('Add subscribers from a CSV file of username,password,plan (for migrations); existing usernames are skipped.')
+    .description(
+      'Add subscribers from a CSV file of username,password,plan (for migrations); existing usernames are skipped.',
+    )
     .argument('<file>', 'the CSV file (a header line is allowed; "-" reads standard input)')
     .addHelpText('after', '\nExample:\n  wispd subscriber import subscribers.csv')
     .action((file: string, _o, cmd: Command) =>
@@ -254,7 +271,9 @@ export function registerRecordCommands(program: Command): void {
         const problems = [...errors, ...result.errors].sort((a, b) => a.line - b.line);
         for (const p of problems.slice(0, 20)) process.stderr.write(`${file}:${p.line}: ${p.message}\n`);
         if (problems.length > 20) process.stderr.write(`… and ${problems.length - 20} more\n`);
-        process.stdout.write(`imported ${result.added}, skipped ${result.skipped} (already there), ${problems.length} with errors\n`);
+        process.stdout.write(
+          `imported ${result.added}, skipped ${result.skipped} (already there), ${problems.length} with errors\n`,
+        );
         if (problems.length > 0) process.exitCode = 1;
       }),
     );
@@ -283,7 +302,8 @@ export function registerRecordCommands(program: Command): void {
           mac: s.mac ? formatMac(s.mac) : null,
         }));
         printTable(out, ['username', 'plan', 'status', 'ip', 'mac'], o.json);
-        if (!o.json && total > rows.length) process.stdout.write(`(${rows.length} of ${total}; --limit, --search to see others)\n`);
+        if (!o.json && total > rows.length)
+          process.stdout.write(`(${rows.length} of ${total}; --limit, --search to see others)\n`);
       }),
     );
 

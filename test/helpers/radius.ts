@@ -6,10 +6,11 @@ import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import pg from 'pg';
 import type { Test } from 'tap';
+import { Attr, attr, buildRequest, Code, u32 } from '../../daemon/radius/codec/index.ts';
 import { loadSecretBox, type SecretBox } from '../../daemon/security/secret-box.ts';
 import { DataDir } from '../../daemon/store/datadir.ts';
-import { type Child, startWispd } from './proc.ts';
 import { tmpDir } from './env.ts';
+import { type Child, startWispd } from './proc.ts';
 
 export interface RadclientResult {
   /** "Access-Accept", "Access-Reject", "Accounting-Response", or undefined when nothing came back. */
@@ -22,7 +23,13 @@ export interface RadclientResult {
  * Runs radclient once (`-r 1`: no retry, so "no answer" is quick). `input` is radclient's attribute list, e.g.
  * 'User-Name = "alice", User-Password = "pw"'.
  */
-export function radclient(port: number, type: 'auth' | 'acct', secret: string, input: string, timeout = 1): Promise<RadclientResult> {
+export function radclient(
+  port: number,
+  type: 'auth' | 'acct',
+  secret: string,
+  input: string,
+  timeout = 1,
+): Promise<RadclientResult> {
   return new Promise((resolve, reject) => {
     const p = spawn('radclient', ['-x', '-r', '1', '-t', String(timeout), `127.0.0.1:${port}`, type, secret], {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -142,6 +149,8 @@ export async function startDaemon(t: Test, env: Record<string, string> = {}, dat
       ? { connectionString: env.WISPD_DATABASE_URL, max: 2 }
       : { host: endpoint!.host, port: endpoint!.port, user: 'postgres', database: 'postgres', max: 2 },
   );
+  // The daemon may be killed under the test's feet: an idle connection that breaks is not an error here.
+  db.on('error', () => {});
   return {
     child,
     dataDir: dir,
@@ -162,4 +171,42 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Sends Accounting-Requests (a Start per session id) with `concurrency` in flight; returns the acknowledged ids. */
+export async function accountingLoad(
+  port: number,
+  secret: Buffer,
+  ids: string[],
+  opts: { concurrency: number; onAck?: (n: number) => void; stop?: () => boolean },
+): Promise<Set<string>> {
+  const client = await UdpClient.open();
+  const acked = new Set<string>();
+  let next = 0;
+  let inFlightId = 0;
+  await Promise.all(
+    Array.from({ length: opts.concurrency }, async () => {
+      while (next < ids.length && !opts.stop?.()) {
+        const sid = ids[next++]!;
+        const pkt = buildRequest(
+          Code.AccountingRequest,
+          inFlightId++ & 0xff,
+          [
+            attr(Attr.UserName, Buffer.from(`user-${sid}`)),
+            attr(Attr.AcctStatusType, u32(1)),
+            attr(Attr.AcctSessionId, Buffer.from(sid)),
+            attr(Attr.AcctInputOctets, u32(1000)),
+          ],
+          secret,
+        );
+        const reply = await client.request(pkt, port, 2000);
+        if (reply?.[0] === Code.AccountingResponse) {
+          acked.add(sid);
+          opts.onAck?.(acked.size);
+        }
+      }
+    }),
+  );
+  client.close();
+  return acked;
 }

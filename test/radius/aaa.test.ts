@@ -10,6 +10,7 @@ import {
   Attr,
   AttrIndex,
   attr,
+  authenticatorResponse,
   buildRequest,
   Code,
   decodePacket,
@@ -20,7 +21,6 @@ import {
   mppeKeys,
   ntHashes,
   ntResponse,
-  authenticatorResponse,
   randomAuthenticator,
   responseAuthenticatorValid,
   saltDecrypt,
@@ -51,12 +51,17 @@ await addSubscriber(db, box, { username: 'User', password: 'clientPass', plan: '
 const auth = (input: string) => radclient(d.authPort, 'auth', SECRET, input);
 const acct = (input: string) => radclient(d.acctPort, 'acct', SECRET, input);
 // The NAS, plans and subscribers above reach the daemon through change_log within a second.
-await eventually(async () => (await auth(`User-Name = "alice", User-Password = "alice-pw", ${MA}`)).code === 'Access-Accept');
+await eventually(
+  async () => (await auth(`User-Name = "alice", User-Password = "alice-pw", ${MA}`)).code === 'Access-Accept',
+);
 
 let id = 0;
 const accessRequest = (attrs: Buffer[], opts: { ma?: boolean } = {}) => {
   const authenticator = randomAuthenticator();
-  return buildRequest(Code.AccessRequest, ++id & 0xff, attrs, secret, { authenticator, messageAuthenticator: opts.ma ?? true });
+  return buildRequest(Code.AccessRequest, ++id & 0xff, attrs, secret, {
+    authenticator,
+    messageAuthenticator: opts.ma ?? true,
+  });
 };
 const pap = (user: string, password: string, authenticator: Buffer) => [
   attr(Attr.UserName, Buffer.from(user)),
@@ -96,7 +101,10 @@ t.test('rejects, each with its reason', async (t) => {
   const cases: Array<[string, string]> = [
     [`User-Name = "alice", User-Password = "wrong", ${MA}`, 'bad-password'],
     [`User-Name = "nobody", User-Password = "x", ${MA}`, 'unknown-user'],
-    [`User-Name = "carol", User-Password = "carol-pw", Calling-Station-Id = "AA-BB-CC-00-00-02", ${MA}`, 'mac-mismatch'],
+    [
+      `User-Name = "carol", User-Password = "carol-pw", Calling-Station-Id = "AA-BB-CC-00-00-02", ${MA}`,
+      'mac-mismatch',
+    ],
   ];
   for (const [input, reason] of cases) {
     const r = await auth(input);
@@ -106,17 +114,29 @@ t.test('rejects, each with its reason', async (t) => {
       `the reason ${reason} is logged`,
     );
   }
-  const bound = await auth(`User-Name = "carol", User-Password = "carol-pw", Calling-Station-Id = "aa:bb:cc:00:00:01", ${MA}`);
+  const bound = await auth(
+    `User-Name = "carol", User-Password = "carol-pw", Calling-Station-Id = "aa:bb:cc:00:00:01", ${MA}`,
+  );
   t.equal(bound.code, 'Access-Accept', 'the bound MAC, in another notation, is accepted');
 });
 
 t.test('a wrong secret or a missing Message-Authenticator gets no answer', async (t) => {
-  const wrong = await radclient(d.authPort, 'auth', 'not-the-secret', `User-Name = "alice", User-Password = "alice-pw", ${MA}`);
+  const wrong = await radclient(
+    d.authPort,
+    'auth',
+    'not-the-secret',
+    `User-Name = "alice", User-Password = "alice-pw", ${MA}`,
+  );
   t.equal(wrong.code, undefined, 'wrong secret: no answer');
   t.match(wrong.output, /No reply from server/);
   const noMa = await auth('User-Name = "alice", User-Password = "alice-pw"');
   t.equal(noMa.code, undefined, 'no Message-Authenticator from a NAS that must send it: dropped');
-  const acctWrong = await radclient(d.acctPort, 'acct', 'not-the-secret', 'User-Name = "alice", Acct-Status-Type = Start, Acct-Session-Id = "x"');
+  const acctWrong = await radclient(
+    d.acctPort,
+    'acct',
+    'not-the-secret',
+    'User-Name = "alice", Acct-Status-Type = Start, Acct-Session-Id = "x"',
+  );
   t.equal(acctWrong.code, undefined, 'accounting with a wrong secret: no answer');
 });
 
@@ -128,7 +148,9 @@ t.test('every reply has a valid Message-Authenticator, first, and a valid Respon
     ['alice', 'bad', Code.AccessReject],
   ] as const) {
     const authenticator = randomAuthenticator();
-    const req = buildRequest(Code.AccessRequest, ++id & 0xff, pap(user, password, authenticator), secret, { authenticator });
+    const req = buildRequest(Code.AccessRequest, ++id & 0xff, pap(user, password, authenticator), secret, {
+      authenticator,
+    });
     const reply = (await client.request(req, d.authPort))!;
     t.equal(reply[0], expected);
     t.equal(reply[20], Attr.MessageAuthenticator, 'the first attribute');
@@ -144,7 +166,10 @@ t.test('every reply has a valid Message-Authenticator, first, and a valid Respon
   const response = (await client.request(accounting, d.acctPort))!;
   t.equal(response[0], Code.AccountingResponse);
   t.equal(response[20], Attr.MessageAuthenticator);
-  t.ok(messageAuthenticatorValid(Buffer.from(response), 20, secret, 'zero'), 'Accounting-Response: over a zero header, as FreeRADIUS');
+  t.ok(
+    messageAuthenticatorValid(Buffer.from(response), 20, secret, 'zero'),
+    'Accounting-Response: over a zero header, as FreeRADIUS',
+  );
 });
 
 t.test('MS-CHAPv2: a packet-level round trip with the RFC 2759 §9.2 peer', async (t) => {
@@ -169,12 +194,19 @@ t.test('MS-CHAPv2: a packet-level round trip with the RFC 2759 §9.2 peer', asyn
   t.equal(ok.reply[0], Code.AccessAccept);
   const decoded = decodePacket(dict, Buffer.from(ok.reply), { secret, authenticator: ok.req.subarray(4, 20) });
   const get = (name: string) => decoded.attributes.find((a) => a.name === name)?.value as Buffer;
-  t.equal(get('MS-CHAP2-Success').toString('latin1'), `\x07S=407A5589115FD0D6209F510FE9C04566932CDA56`, 'the RFC 2759 §9.2 authenticator response');
+  t.equal(
+    get('MS-CHAP2-Success').toString('latin1'),
+    `\x07S=407A5589115FD0D6209F510FE9C04566932CDA56`,
+    'the RFC 2759 §9.2 authenticator response',
+  );
   const keys = mppeKeys(ntHashes('clientPass'), ok.nt);
   t.same(get('MS-MPPE-Send-Key'), keys.send, 'MS-MPPE-Send-Key decrypts to the RFC 3079 send key');
   t.same(get('MS-MPPE-Recv-Key'), keys.recv);
   t.equal(get('Mikrotik-Rate-Limit').toString(), '5M/20M');
-  t.equal(authenticatorResponse(ntHashes('clientPass'), ok.nt, peerChallenge, authChallenge, 'User'), 'S=407A5589115FD0D6209F510FE9C04566932CDA56');
+  t.equal(
+    authenticatorResponse(ntHashes('clientPass'), ok.nt, peerChallenge, authChallenge, 'User'),
+    'S=407A5589115FD0D6209F510FE9C04566932CDA56',
+  );
   void saltDecrypt;
 
   const bad = await send('wrongPass');
@@ -184,32 +216,51 @@ t.test('MS-CHAPv2: a packet-level round trip with the RFC 2759 §9.2 peer', asyn
 });
 
 t.test('accounting Start, Interim-Update (with Gigawords), Stop; the live session table follows', async (t) => {
-  const start = await acct('User-Name = "bob", Acct-Status-Type = Start, Acct-Session-Id = "bob-1", Framed-IP-Address = 100.64.7.7, Calling-Station-Id = "11:22:33:44:55:66"');
+  const start = await acct(
+    'User-Name = "bob", Acct-Status-Type = Start, Acct-Session-Id = "bob-1", Framed-IP-Address = 100.64.7.7, Calling-Station-Id = "11:22:33:44:55:66"',
+  );
   t.equal(start.code, 'Accounting-Response');
-  const row = await eventually(async () => (await db.query("SELECT * FROM radius_session WHERE acct_session_id = 'bob-1'")).rows[0]);
+  const row = await eventually(
+    async () => (await db.query("SELECT * FROM radius_session WHERE acct_session_id = 'bob-1'")).rows[0],
+  );
   t.match(row, { username: 'bob', calling_station_id: '11:22:33:44:55:66' });
   const interim = await acct(
     'User-Name = "bob", Acct-Status-Type = Interim-Update, Acct-Session-Id = "bob-1", Acct-Input-Octets = 100, Acct-Output-Octets = 7, Acct-Output-Gigawords = 2, Acct-Session-Time = 60',
   );
   t.equal(interim.code, 'Accounting-Response');
   await eventually(async () => {
-    const r = (await db.query("SELECT input_octets, output_octets FROM radius_session WHERE acct_session_id = 'bob-1'")).rows[0];
+    const r = (await db.query("SELECT input_octets, output_octets FROM radius_session WHERE acct_session_id = 'bob-1'"))
+      .rows[0];
     return r?.output_octets === String(2 * 2 ** 32 + 7) && r.input_octets === '100';
   });
-  const second = await auth(`User-Name = "bob", User-Password = "bob-pw", Calling-Station-Id = "99:99:99:99:99:99", ${MA}`);
+  const second = await auth(
+    `User-Name = "bob", User-Password = "bob-pw", Calling-Station-Id = "99:99:99:99:99:99", ${MA}`,
+  );
   t.equal(second.code, 'Access-Reject', 'a second session from another device: simultaneous use');
-  const again = await auth(`User-Name = "bob", User-Password = "bob-pw", Calling-Station-Id = "11:22:33:44:55:66", ${MA}`);
+  const again = await auth(
+    `User-Name = "bob", User-Password = "bob-pw", Calling-Station-Id = "11:22:33:44:55:66", ${MA}`,
+  );
   t.equal(again.code, 'Access-Accept', 'the same device reconnecting before its Stop arrived is let in');
-  const stop = await acct('User-Name = "bob", Acct-Status-Type = Stop, Acct-Session-Id = "bob-1", Acct-Session-Time = 120, Acct-Terminate-Cause = Lost-Carrier');
+  const stop = await acct(
+    'User-Name = "bob", Acct-Status-Type = Stop, Acct-Session-Id = "bob-1", Acct-Session-Time = 120, Acct-Terminate-Cause = Lost-Carrier',
+  );
   t.equal(stop.code, 'Accounting-Response');
-  await eventually(async () => (await db.query("SELECT 1 FROM radius_session WHERE acct_session_id = 'bob-1'")).rowCount === 0);
-  t.equal((await auth(`User-Name = "bob", User-Password = "bob-pw", Calling-Station-Id = "99:99:99:99:99:99", ${MA}`)).code, 'Access-Accept');
+  await eventually(
+    async () => (await db.query("SELECT 1 FROM radius_session WHERE acct_session_id = 'bob-1'")).rowCount === 0,
+  );
+  t.equal(
+    (await auth(`User-Name = "bob", User-Password = "bob-pw", Calling-Station-Id = "99:99:99:99:99:99", ${MA}`)).code,
+    'Access-Accept',
+  );
   t.ok(true, 'after the Stop the subscriber logs in from anywhere');
 });
 
 t.test('Accounting-On closes every session of the NAS', async (t) => {
   for (const sid of ['dave-1', 'dave-2']) {
-    t.equal((await acct(`User-Name = "dave", Acct-Status-Type = Start, Acct-Session-Id = "${sid}"`)).code, 'Accounting-Response');
+    t.equal(
+      (await acct(`User-Name = "dave", Acct-Status-Type = Start, Acct-Session-Id = "${sid}"`)).code,
+      'Accounting-Response',
+    );
   }
   await eventually(async () => (await db.query("SELECT 1 FROM radius_session WHERE username = 'dave'")).rowCount === 2);
   t.equal((await acct('Acct-Status-Type = Accounting-On, NAS-Identifier = "lab"')).code, 'Accounting-Response');
@@ -259,20 +310,30 @@ t.test('malformed datagrams are dropped and counted; the daemon keeps answering'
   }
   await new Promise((r) => setTimeout(r, 300));
   t.equal(client.received.length, 0, 'nothing answered');
-  t.equal((await auth(`User-Name = "alice", User-Password = "alice-pw", ${MA}`)).code, 'Access-Accept', 'still answering');
+  t.equal(
+    (await auth(`User-Name = "alice", User-Password = "alice-pw", ${MA}`)).code,
+    'Access-Accept',
+    'still answering',
+  );
 });
 
 t.test('unknown NAS: no answer; staff edits take effect on the next request', async (t) => {
   await removeNas(db, 'lab');
-  await eventually(async () => (await auth(`User-Name = "alice", User-Password = "alice-pw", ${MA}`)).code === undefined);
+  await eventually(
+    async () => (await auth(`User-Name = "alice", User-Password = "alice-pw", ${MA}`)).code === undefined,
+  );
   t.ok(true, 'a removed NAS is an unknown NAS: dropped');
   await addNas(db, box, { name: 'lab', address: '127.0.0.0/24', secret: SECRET, vendor: 'mikrotik' });
-  await eventually(async () => (await auth(`User-Name = "alice", User-Password = "alice-pw", ${MA}`)).code === 'Access-Accept');
+  await eventually(
+    async () => (await auth(`User-Name = "alice", User-Password = "alice-pw", ${MA}`)).code === 'Access-Accept',
+  );
   t.ok(true, 'a subnet NAS covers 127.0.0.1');
 
   await updateSubscriber(db, box, 'alice', { status: 'suspended' });
   const t0 = Date.now();
-  await eventually(async () => (await auth(`User-Name = "alice", User-Password = "alice-pw", ${MA}`)).code === 'Access-Reject');
+  await eventually(
+    async () => (await auth(`User-Name = "alice", User-Password = "alice-pw", ${MA}`)).code === 'Access-Reject',
+  );
   t.ok(Date.now() - t0 < 2000, `suspension effective in ${Date.now() - t0} ms`);
   t.ok(await eventually(() => d.child.lines.some((l) => l.msg === 'access rejected' && l.reason === 'suspended')));
   await updateSubscriber(db, box, 'alice', { status: 'active', plan: 'home-50' });
@@ -289,10 +350,17 @@ t.test('after a stop: every record and auth outcome is in ClickHouse, retransmis
   const dataDir = new DataDir(d.dataDir);
   dataDir.acquireOrThrow();
   t.teardown(() => dataDir.release());
-  const ch = createClickhouse({ url: '', database: 'wispd', username: 'default', password: '', request_timeout: 30_000 }, { log: silentLog(), dataDir });
+  const ch = createClickhouse(
+    { url: '', database: 'wispd', username: 'default', password: '', request_timeout: 30_000 },
+    { log: silentLog(), dataDir },
+  );
   await ch.start();
   t.teardown(() => ch.stop());
-  t.same(await ch.query("SELECT count() AS n FROM radius_accounting WHERE acct_session_id = 'dup-once'"), [{ n: '1' }], 'the retransmitted Start is stored once');
+  t.same(
+    await ch.query("SELECT count() AS n FROM radius_accounting WHERE acct_session_id = 'dup-once'"),
+    [{ n: '1' }],
+    'the retransmitted Start is stored once',
+  );
   const bob = await ch.query<{ status: string; output_octets: string; terminate_cause: string }>(
     "SELECT status, output_octets, terminate_cause FROM radius_accounting WHERE acct_session_id = 'bob-1' ORDER BY record",
   );
@@ -302,13 +370,17 @@ t.test('after a stop: every record and auth outcome is in ClickHouse, retransmis
   );
   t.equal(bob[1]!.output_octets, String(2 * 2 ** 32 + 7), 'Gigawords counted');
   t.equal(bob[2]!.terminate_cause, 'Lost-Carrier');
-  const reasons = await ch.query<{ reason: string }>("SELECT DISTINCT reason FROM radius_auth_log WHERE result = 'reject' ORDER BY reason");
+  const reasons = await ch.query<{ reason: string }>(
+    "SELECT DISTINCT reason FROM radius_auth_log WHERE result = 'reject' ORDER BY reason",
+  );
   t.same(
     reasons.map((r) => r.reason),
     ['bad-password', 'mac-mismatch', 'simultaneous-use', 'suspended', 'unknown-user'],
     'each reject reason is in the auth log',
   );
-  const methods = await ch.query<{ method: string }>("SELECT DISTINCT method FROM radius_auth_log WHERE result = 'accept' ORDER BY method");
+  const methods = await ch.query<{ method: string }>(
+    "SELECT DISTINCT method FROM radius_auth_log WHERE result = 'accept' ORDER BY method",
+  );
   t.same(
     methods.map((m) => m.method),
     ['chap', 'mschapv2', 'pap'],

@@ -3,13 +3,14 @@
  * embedded chDB under the data directory (`createChdbConnection`), one code path for both. chDB binds one data
  * directory per process, so only the process that owns the data directory opens it, and never from a worker thread.
  */
-import { type ClickHouseClient, type ClickHouseSettings, createClient } from '@clickhouse/client';
+import { type ClickHouseClient, ClickHouseLogLevel, type ClickHouseSettings, createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { maskUrl } from '../../../config/define.ts';
 import type { ClickhouseConfig } from '../../../config/schema.ts';
 import type { Component } from '../../component.ts';
 import { WispdError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
+import { sampledLog } from '../../sampled-log.ts';
 import type { DataDir } from '../datadir.ts';
 import { logReport, type Migration, type MigrationReport, pending, readMigrations, statements } from '../migrations.ts';
 
@@ -35,10 +36,14 @@ export interface ClickhouseDeps {
   migrations?: readonly Migration[];
   /** Serialises migrations across processes; without it only this process's own order applies. */
   lock?: MigrationLock;
+  /** Start even when a ClickHouse server cannot be reached, and keep trying (the daemon: RADIUS must not wait). */
+  tolerateUnavailable?: boolean;
 }
 
 // One output shape from both engines: a ClickHouse server quotes 64-bit integers in JSON by default, chDB does not.
 const settings: ClickHouseSettings = { output_format_json_quote_64bit_integers: 1 };
+// The client's own console logging is off: failures reach wispd's callers, which count and log them (sampled).
+const quiet = { level: ClickHouseLogLevel.OFF };
 
 export function createClickhouse(config: ClickhouseConfig, deps: ClickhouseDeps): ClickhouseStore {
   const log = deps.log.child({ component: 'clickhouse' });
@@ -47,6 +52,9 @@ export function createClickhouse(config: ClickhouseConfig, deps: ClickhouseDeps)
   let where = embedded ? '' : maskUrl(config.url);
   let report: MigrationReport = { applied: [], total: 0 };
   const counters = { queries: 0, inserts: 0, rows_inserted: 0, errors: 0, migrations_applied: 0 };
+  const warn = sampledLog(log);
+  let available = false;
+  let retryTimer: NodeJS.Timeout | undefined;
 
   async function openEmbedded(dataDir: DataDir): Promise<ClickHouseClient> {
     if (!dataDir.owned) {
@@ -64,28 +72,56 @@ export function createClickhouse(config: ClickhouseConfig, deps: ClickhouseDeps)
         ? C
         : never
       : never;
-    const c = createClient({ connection, clickhouse_settings: settings });
+    const c = createClient({ connection, clickhouse_settings: settings, log: quiet });
     // chDB ignores the client's `database` option; the session's current database is set once with USE.
     await c.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
     await c.command({ query: `USE ${config.database}` });
     return c;
   }
 
-  async function openRemote(): Promise<ClickHouseClient> {
-    const common = {
-      url: config.url,
-      username: config.username,
-      password: config.password,
-      request_timeout: config.request_timeout,
-      clickhouse_settings: settings,
-    };
-    const bootstrap = createClient(common);
+  const remote = () => ({
+    url: config.url,
+    username: config.username,
+    password: config.password,
+    request_timeout: config.request_timeout,
+    clickhouse_settings: settings,
+    log: quiet,
+  });
+
+  /** Creates the database on a server (the client itself connects lazily, per request). */
+  async function bootstrapRemote(): Promise<void> {
+    const bootstrap = createClient(remote());
     try {
       await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
     } finally {
       await bootstrap.close();
     }
-    return createClient({ ...common, database: config.database });
+  }
+
+  async function migrateAndReport(): Promise<void> {
+    if (!deps.migrations) return;
+    report = await migrate(deps.migrations);
+    counters.migrations_applied += report.applied.length;
+    logReport(log, report);
+  }
+
+  /**
+   * A ClickHouse server that cannot be reached at start does not stop the daemon: RADIUS must keep answering, and
+   * what goes to ClickHouse waits (accounting in its spool, batches in memory). The database and the migrations are
+   * retried in the background until the server answers.
+   */
+  function retryUntilAvailable(delay: number): void {
+    retryTimer = setTimeout(async () => {
+      try {
+        await bootstrapRemote();
+        await migrateAndReport();
+        available = true;
+        log.info({ where }, 'ClickHouse is reachable again');
+      } catch (err) {
+        warn('warn', { where, err: (err as Error).message }, 'ClickHouse still unreachable; retrying');
+        if (client) retryUntilAvailable(Math.min(30_000, delay * 2));
+      }
+    }, delay);
   }
 
   async function migrate(migrations: readonly Migration[]): Promise<MigrationReport> {
@@ -140,36 +176,57 @@ export function createClickhouse(config: ClickhouseConfig, deps: ClickhouseDeps)
     },
 
     async start() {
-      try {
-        if (embedded) {
-          if (!deps.dataDir) throw new Error('clickhouse: embedded mode needs the data directory');
+      if (embedded) {
+        if (!deps.dataDir) throw new Error('clickhouse: embedded mode needs the data directory');
+        try {
           client = await openEmbedded(deps.dataDir);
-        } else {
-          client = await openRemote();
+        } catch (err) {
+          if (err instanceof WispdError) throw err;
+          throw new WispdError(
+            'WISPD_CLICKHOUSE_CONNECT',
+            `cannot open ${where}: ${(err as Error).message}`,
+            { where },
+            { cause: err },
+          );
         }
+        await migrateAndReport();
+        available = true;
+        return;
+      }
+      client = createClient({ ...remote(), database: config.database });
+      try {
+        await bootstrapRemote();
       } catch (err) {
-        if (err instanceof WispdError) throw err;
-        throw new WispdError(
-          'WISPD_CLICKHOUSE_CONNECT',
-          `cannot open ClickHouse at ${where}: ${(err as Error).message}`,
-          { where },
-          { cause: err },
+        if (!deps.tolerateUnavailable) {
+          throw new WispdError(
+            'WISPD_CLICKHOUSE_CONNECT',
+            `cannot reach ClickHouse at ${where}: ${(err as Error).message}`,
+            { where },
+            { cause: err },
+          );
+        }
+        log.warn(
+          { where, err: (err as Error).message, code: 'WISPD_CLICKHOUSE_CONNECT' },
+          'ClickHouse is unreachable; starting without it (its writes wait and are retried)',
         );
+        retryUntilAvailable(1000);
+        return;
       }
-      if (deps.migrations) {
-        report = await migrate(deps.migrations);
-        counters.migrations_applied += report.applied.length;
-        logReport(log, report);
-      }
+      await migrateAndReport();
+      available = true;
     },
 
     async stop() {
-      await client?.close().catch((err) => log.warn({ err: err.message }, 'closing ClickHouse failed'));
+      clearTimeout(retryTimer);
+      const c = client;
       client = undefined;
+      await c?.close().catch((err) => log.warn({ err: err.message }, 'closing ClickHouse failed'));
     },
 
-    counters: () => ({ ...counters }),
-    describe: () => (embedded ? where : `remote ClickHouse (${where}, database ${config.database})`),
+    counters: () => ({ ...counters, available: available ? 1 : 0 }),
+    describe: () =>
+      (embedded ? where : `remote ClickHouse (${where}, database ${config.database})`) +
+      (available ? '' : ' — unreachable, retrying'),
 
     async query<R>(query: string, params?: Record<string, unknown>) {
       counters.queries++;

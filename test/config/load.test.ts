@@ -57,10 +57,16 @@ t.test('WISPD_CONFIG names the file and is not a config key', async (t) => {
   t.doesNotThrow(() => loadConfig(schema, { env: { WISPD_CONFIG: 'x.yaml' } }));
 });
 
-t.test('the shipped example is valid and means the embedded defaults', async (t) => {
+t.test('the shipped example is valid: the embedded defaults, plus the demo', async (t) => {
   const file = `${repoRoot}/config/wispd.example.yaml`;
   const example = loadConfig(schema, { file, text: readFileSync(file, 'utf8'), env: {} });
-  t.same(example, loadConfig(schema, { env: {} }));
+  const defaults = loadConfig(schema, { env: {} });
+  t.same(
+    { ...example, radius: { ...example.radius, demo: false } },
+    defaults,
+    'only radius.demo differs from the defaults',
+  );
+  t.equal(example.radius.demo, true);
   t.equal(example.database.url, '');
   t.equal(example.clickhouse.url, '');
   t.equal(example.nats.url, '');

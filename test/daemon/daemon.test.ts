@@ -1,15 +1,18 @@
 // The daemon as an operator runs it: `wispd start` with the shipped example config, embedded stores under its data
 // directory, a `ready` line, SIGTERM, a second start on the same data; and, when DATABASE_URL and NATS_URL are set,
 // the same daemon on the real PostgreSQL and NATS servers.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { createClickhouse } from '../../daemon/store/clickhouse/index.ts';
 import { DataDir } from '../../daemon/store/datadir.ts';
 import { createPostgres } from '../../daemon/store/postgres/index.ts';
-import { freshPostgres, natsUrl, randomId, silentLog, tmpDir } from '../helpers/env.ts';
+import { freshPostgres, natsUrl, randomId, repoRoot, silentLog, tmpDir } from '../helpers/env.ts';
 import { startWispd, wispd } from '../helpers/proc.ts';
+import { radclient } from '../helpers/radius.ts';
 
 const example = ['--config', 'config/wispd.example.yaml'];
+// The example listens on 1812/1813 of every address; tests take ephemeral ports on loopback.
+const ports = { WISPD_RADIUS_ADDRESS: '127.0.0.1', WISPD_RADIUS_AUTH_PORT: '0', WISPD_RADIUS_ACCT_PORT: '0' };
 
 async function stopWithin(t: Test, p: ReturnType<typeof startWispd>, ms: number) {
   const t0 = performance.now();
@@ -23,11 +26,20 @@ t.test(
   'embedded stores: first start, migrate alongside, a second daemon refused, restart on the same data',
   async (t) => {
     const data = `${tmpDir(t)}/data`;
-    const env = { WISPD_DAEMON_DATA_DIR: data };
+    const env = { WISPD_DAEMON_DATA_DIR: data, ...ports };
 
     const first = startWispd(example, { env });
     t.teardown(() => first.kill('SIGKILL'));
     const ready = await first.waitFor('ready', 90_000);
+
+    // The README's radclient line, against the demo the example seeds on a first start.
+    const readme = readFileSync(`${repoRoot}/README.md`, 'utf8');
+    const line = /^echo '(.+)' \| radclient -x 127\.0\.0\.1 auth (\S+)$/m.exec(readme);
+    t.ok(line, 'the README has a radclient line');
+    const listening = first.lines.find((l) => l.msg === 'RADIUS listening')!;
+    const demo = await radclient(listening.auth as number, 'auth', line![2]!, line![1]!);
+    t.equal(demo.code, 'Access-Accept', "the README's radclient line gets an Access-Accept");
+    t.equal(demo.attributes['Mikrotik-Rate-Limit'], '5M/20M', "with the demo plan's attributes");
     t.same(ready.embedded, ['postgres', 'clickhouse', 'bus'], 'the ready line says every store is embedded');
     t.same(ready.remote, []);
     t.match(ready.stores, {
@@ -95,6 +107,7 @@ t.test(
 t.test('remote NATS, and remote PostgreSQL when DATABASE_URL is set', async (t) => {
   const databaseUrl = await freshPostgres(t);
   const env: Record<string, string> = {
+    ...ports,
     WISPD_DAEMON_DATA_DIR: `${tmpDir(t)}/data`,
     WISPD_NATS_URL: await natsUrl(t),
     WISPD_NATS_SUBJECT_PREFIX: `test.${randomId()}`,

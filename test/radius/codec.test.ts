@@ -287,3 +287,41 @@ t.test('AttrIndex reads in place', async (t) => {
   t.equal(ix.string(1), undefined, 'nothing leaks from the previous packet');
   t.equal(ix.string(31), 'aa:bb');
 });
+
+t.test('MD5 (RFC 1321 §A.5) and HMAC-MD5 (RFC 2202 §2) on the packet path', async (t) => {
+  const { createHash, createHmac, randomBytes } = await import('node:crypto');
+  const { HmacMd5, md5Into } = await import('../../daemon/radius/codec/md5.ts');
+  const out = Buffer.alloc(16);
+  for (const [input, digest] of [
+    ['', 'd41d8cd98f00b204e9800998ecf8427e'],
+    ['abc', '900150983cd24fb0d6963f7d28e17f72'],
+    ['message digest', 'f96b697d7cb7938d525a2f31aaf161d0'],
+    ['1234567890'.repeat(8), '57edf4a22be3c955ac49da2e2107b67a'],
+  ]) {
+    md5Into(out, 0, Buffer.from(input!));
+    t.equal(out.toString('hex'), digest, JSON.stringify(input));
+  }
+  for (const [key, data, mac] of [
+    [Buffer.alloc(16, 0x0b), Buffer.from('Hi There'), '9294727a3638bb1c13f48ef8158bfc9d'],
+    [Buffer.from('Jefe'), Buffer.from('what do ya want for nothing?'), '750c783e6ab0b503eaa86e310a5db738'],
+    [
+      Buffer.alloc(80, 0xaa),
+      Buffer.from('Test Using Larger Than Block-Size Key - Hash Key First'),
+      '6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd',
+    ],
+  ] as const) {
+    new HmacMd5(key).macInto(out, 0, data);
+    t.equal(out.toString('hex'), mac);
+  }
+  let mismatches = 0;
+  for (let i = 0; i < 500; i++) {
+    const a = randomBytes(i % 300);
+    const b = randomBytes(i % 70);
+    const key = randomBytes((i % 90) + 1);
+    md5Into(out, 0, a, b);
+    if (!out.equals(createHash('md5').update(a).update(b).digest())) mismatches++;
+    new HmacMd5(key).macInto(out, 0, a);
+    if (!out.equals(createHmac('md5', key).update(a).digest())) mismatches++;
+  }
+  t.equal(mismatches, 0, 'agrees with OpenSSL on 1000 random inputs and keys');
+});

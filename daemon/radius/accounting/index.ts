@@ -14,7 +14,7 @@ import { sampledLog } from '../../sampled-log.ts';
 import type { ClickhouseStore } from '../../store/clickhouse/index.ts';
 import type { DataDir } from '../../store/datadir.ts';
 import { Spool, type SpoolRecord } from '../../store/spool/index.ts';
-import type { AcctRecord } from './record.ts';
+import { ACCOUNTING_COLUMNS, type AcctRecord, recordTsv } from './record.ts';
 
 export type { AcctRecord } from './record.ts';
 
@@ -78,11 +78,6 @@ export function createAccounting(config: AccountingConfig, deps: AccountingDeps)
     checkpoint = next;
   }
 
-  const toRow = (seq: number, data: string) => {
-    const { nas_id: _nas, ...rec } = JSON.parse(data) as AcctRecord;
-    return { ...rec, instance: deps.instance(), record: seq };
-  };
-
   /** Sends one batch; false when there was nothing to send. */
   async function sendBatch(): Promise<boolean> {
     let intent = checkpoint.intent;
@@ -98,12 +93,13 @@ export function createAccounting(config: AccountingConfig, deps: AccountingDeps)
       await saveCheckpoint({ acked: checkpoint.acked, intent });
     }
     if (records.length > 0) {
-      await deps.clickhouse.client.insert({
-        table: 'radius_accounting',
-        values: records.map((r) => toRow(r.seq, r.data)),
-        format: 'JSONEachRow',
-        clickhouse_settings: { insert_deduplication_token: intent.token },
-      });
+      const instance = deps.instance();
+      await deps.clickhouse.insertTsv(
+        'radius_accounting',
+        ACCOUNTING_COLUMNS,
+        records.map((r) => `${r.data}\t${instance}\t${r.seq}\n`),
+        { insert_deduplication_token: intent.token },
+      );
     }
     counters.rows_written += records.length;
     counters.batches++;
@@ -187,7 +183,7 @@ export function createAccounting(config: AccountingConfig, deps: AccountingDeps)
     describe: () => `spool ${dir} (${spool.durableSeq - checkpoint.acked} records waiting for ClickHouse)`,
     record(rec) {
       counters.records++;
-      return spool.append(JSON.stringify(rec));
+      return spool.append(recordTsv(rec));
     },
     async drain(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;

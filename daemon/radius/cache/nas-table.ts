@@ -1,6 +1,7 @@
 /** The NAS a packet may come from, by source address: exact hosts in a map, subnets by longest prefix. */
 import { isIPv4 } from 'node:net';
 import type { NasVendor, NasWithSecret } from '../../model/nas.ts';
+import { tsvString } from '../../store/clickhouse/tsv.ts';
 
 export interface NasEntry {
   readonly id: number;
@@ -10,6 +11,8 @@ export interface NasEntry {
   readonly vendor: NasVendor;
   readonly coaPort: number;
   readonly requireMessageAuthenticator: boolean;
+  /** The name, escaped once for TabSeparated rows. */
+  readonly tsvName: string;
 }
 
 interface Subnet {
@@ -59,6 +62,7 @@ export class NasTable {
         vendor: r.vendor,
         coaPort: r.coaPort,
         requireMessageAuthenticator: r.requireMessageAuthenticator,
+        tsvName: tsvString(r.name),
       });
       byId.set(nas.id, nas);
       const [ip = '', bits = ''] = r.address.split('/');

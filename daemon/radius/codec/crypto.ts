@@ -1,17 +1,42 @@
 /** The cryptography of RADIUS packets: authenticators, hidden passwords, salted keys. No state, no I/O. */
-import { createCipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { HmacMd5, md5Into } from './md5.ts';
+
+export { md5Into } from './md5.ts';
 
 export const AUTHENTICATOR = 4;
 export const AUTHENTICATOR_LENGTH = 16;
 
 export function md5(...parts: Uint8Array[]): Buffer {
-  const h = createHash('md5');
-  for (const p of parts) h.update(p);
-  return h.digest();
+  const out = Buffer.allocUnsafe(16);
+  md5Into(out, 0, ...parts);
+  return out;
+}
+
+// A NAS secret lives as long as its NAS entry: its HMAC pads are hashed once, on first use.
+const hmacKeys = new WeakMap<Uint8Array, HmacMd5>();
+
+/** HMAC-MD5 of `data[start, end)` with `key`, written into `out` at `offset`. */
+export function hmacMd5Into(
+  key: Uint8Array,
+  out: Uint8Array,
+  offset: number,
+  data: Uint8Array,
+  start = 0,
+  end = data.length,
+): void {
+  let k = hmacKeys.get(key);
+  if (!k) {
+    k = new HmacMd5(key);
+    hmacKeys.set(key, k);
+  }
+  k.macInto(out, offset, data, start, end);
 }
 
 export function hmacMd5(key: Uint8Array, data: Uint8Array): Buffer {
-  return createHmac('md5', key).update(data).digest();
+  const out = Buffer.allocUnsafe(16);
+  hmacMd5Into(key, out, 0, data);
+  return out;
 }
 
 export function sha1(...parts: Uint8Array[]): Buffer {
@@ -67,13 +92,15 @@ export function hidePassword(password: Uint8Array, secret: Uint8Array, authentic
 }
 
 /** The inverse of hidePassword; trailing NUL padding is removed. Undefined when the length is not a multiple of 16. */
+const scratch = new Uint8Array(16);
+
 export function unhidePassword(hidden: Uint8Array, secret: Uint8Array, authenticator: Uint8Array): Buffer | undefined {
   if (hidden.length === 0 || hidden.length % 16 !== 0 || hidden.length > 128) return undefined;
   const out = Buffer.allocUnsafe(hidden.length);
   let previous: Uint8Array = authenticator;
   for (let i = 0; i < hidden.length; i += 16) {
-    const b = md5(secret, previous);
-    for (let j = 0; j < 16; j++) out[i + j] = hidden[i + j]! ^ b[j]!;
+    md5Into(scratch, 0, secret, previous);
+    for (let j = 0; j < 16; j++) out[i + j] = hidden[i + j]! ^ scratch[j]!;
     previous = hidden.subarray(i, i + 16);
   }
   let end = out.length;

@@ -2,7 +2,7 @@
  * RADIUS packets (RFC 2865 §3, §5): checking a datagram, finding attributes without copying, building replies and
  * requests with their authenticators (RFC 2865 §3, RFC 2866 §3, RFC 3579 §3.2, RFC 5176 §3). No I/O.
  */
-import { AUTHENTICATOR, equal16, hmacMd5, md5 } from './crypto.ts';
+import { AUTHENTICATOR, equal16, hmacMd5Into, md5Into } from './crypto.ts';
 
 export const Code = {
   AccessRequest: 1,
@@ -277,10 +277,10 @@ export function buildReply(
   }
   if (withMa) {
     if (opts.zeroHeaderForMa) ZERO16.copy(out, AUTHENTICATOR);
-    hmacMd5(secret, out).copy(out, HEADER_LENGTH + 2);
+    hmacMd5Into(secret, out, HEADER_LENGTH + 2, out);
     if (opts.zeroHeaderForMa) request.copy(out, AUTHENTICATOR, AUTHENTICATOR, AUTHENTICATOR + 16);
   }
-  md5(out, secret).copy(out, AUTHENTICATOR);
+  md5Into(out, AUTHENTICATOR, out, secret);
   return out;
 }
 
@@ -321,8 +321,8 @@ export function buildRequest(
     out.set(a, off);
     off += a.length;
   }
-  if (withMa) hmacMd5(secret, out).copy(out, maAt + 2);
-  if (!random) md5(out, secret).copy(out, AUTHENTICATOR);
+  if (withMa) hmacMd5Into(secret, out, maAt + 2, out);
+  if (!random) md5Into(out, AUTHENTICATOR, out, secret);
   return out;
 }
 
@@ -330,11 +330,15 @@ export function buildRequest(
  * RFC 2866 §3 / RFC 5176 §3.5: an Accounting-, CoA- or Disconnect-Request's authenticator is MD5 of the packet with
  * 16 zero octets in its place, then the secret.
  */
+const saved = Buffer.alloc(16);
+const savedHeader = Buffer.alloc(16);
+const expected = Buffer.alloc(16);
+
 export function requestAuthenticatorValid(buf: Buffer, secret: Buffer): boolean {
   const length = packetLength(buf);
-  const saved = Buffer.from(buf.subarray(AUTHENTICATOR, AUTHENTICATOR + 16));
+  buf.copy(saved, 0, AUTHENTICATOR, AUTHENTICATOR + 16);
   ZERO16.copy(buf, AUTHENTICATOR);
-  const expected = md5(buf.subarray(0, length), secret);
+  md5Into(expected, 0, buf.subarray(0, length), secret);
   saved.copy(buf, AUTHENTICATOR);
   return equal16(saved, 0, expected);
 }
@@ -348,27 +352,27 @@ export function messageAuthenticatorValid(
   buf: Buffer,
   maAt: number,
   secret: Buffer,
-  header: 'as-is' | 'zero' | Buffer = 'as-is',
+  header: 'as-is' | 'zero' | Uint8Array = 'as-is',
 ): boolean {
   if (buf[maAt + 1] !== MA_LENGTH) return false;
   const length = packetLength(buf);
-  const received = Buffer.from(buf.subarray(maAt + 2, maAt + 18));
-  const savedAuth = header === 'as-is' ? undefined : Buffer.from(buf.subarray(AUTHENTICATOR, AUTHENTICATOR + 16));
+  buf.copy(saved, 0, maAt + 2, maAt + 18);
+  if (header !== 'as-is') buf.copy(savedHeader, 0, AUTHENTICATOR, AUTHENTICATOR + 16);
   ZERO16.copy(buf, maAt + 2);
   if (header === 'zero') ZERO16.copy(buf, AUTHENTICATOR);
-  else if (header !== 'as-is') header.copy(buf, AUTHENTICATOR);
-  const expected = hmacMd5(secret, buf.subarray(0, length));
-  received.copy(buf, maAt + 2);
-  savedAuth?.copy(buf, AUTHENTICATOR);
-  return equal16(received, 0, expected);
+  else if (header !== 'as-is') buf.set(header, AUTHENTICATOR);
+  hmacMd5Into(secret, expected, 0, buf, 0, length);
+  saved.copy(buf, maAt + 2);
+  if (header !== 'as-is') savedHeader.copy(buf, AUTHENTICATOR);
+  return equal16(saved, 0, expected);
 }
 
 /** A reply's Response Authenticator, given the request's authenticator (RFC 2865 §3). */
 export function responseAuthenticatorValid(reply: Buffer, requestAuthenticator: Uint8Array, secret: Buffer): boolean {
   const length = packetLength(reply);
-  const received = Buffer.from(reply.subarray(AUTHENTICATOR, AUTHENTICATOR + 16));
+  reply.copy(saved, 0, AUTHENTICATOR, AUTHENTICATOR + 16);
   reply.set(requestAuthenticator, AUTHENTICATOR);
-  const expected = md5(reply.subarray(0, length), secret);
-  received.copy(reply, AUTHENTICATOR);
-  return equal16(received, 0, expected);
+  md5Into(expected, 0, reply.subarray(0, length), secret);
+  saved.copy(reply, AUTHENTICATOR);
+  return equal16(saved, 0, expected);
 }

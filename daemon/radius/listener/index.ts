@@ -11,6 +11,7 @@ import type { Logger } from '../../log.ts';
 import { sampledLog } from '../../sampled-log.ts';
 import { Batcher } from '../../store/clickhouse/batcher.ts';
 import type { ClickhouseStore } from '../../store/clickhouse/index.ts';
+import { tsvMillis, tsvString } from '../../store/clickhouse/tsv.ts';
 import type { Accounting } from '../accounting/index.ts';
 import { recordOf } from '../accounting/record.ts';
 import type { NasEntry, RadiusCache } from '../cache/index.ts';
@@ -65,6 +66,19 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
   const authLog = new Batcher(
     deps.clickhouse,
     'radius_auth_log',
+    [
+      'ts',
+      'instance',
+      'nas',
+      'nas_ip',
+      'username',
+      'result',
+      'reason',
+      'method',
+      'plan',
+      'calling_station_id',
+      'nas_port_id',
+    ],
     { maxRows: 10_000, intervalMs: 1000, maxBuffered: 200_000 },
     log,
   );
@@ -170,19 +184,9 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
       logReject(decision, nas);
     }
     if (config.auth_log) {
-      authLog.push({
-        ts: Date.now(),
-        instance: deps.instance(),
-        nas: nas.name,
-        nas_ip: ix.ipaddr(Attr.NasIpAddress) ?? rinfo.address,
-        username: decision.username,
-        result: replyWith === Code.AccessAccept ? 'accept' : 'reject',
-        reason: decision.reason,
-        method: decision.method,
-        plan: decision.plan,
-        calling_station_id: ix.string(Attr.CallingStationId) ?? '',
-        nas_port_id: ix.string(Attr.NasPortId) ?? '',
-      });
+      authLog.push(
+        `${tsvMillis(Date.now())}\t${deps.instance()}\t${nas.tsvName}\t${ix.ipaddr(Attr.NasIpAddress) ?? rinfo.address}\t${tsvString(decision.username)}\t${replyWith === Code.AccessAccept ? 'accept' : 'reject'}\t${decision.reason}\t${decision.method}\t${tsvString(decision.plan)}\t${tsvString(ix.string(Attr.CallingStationId) ?? '')}\t${tsvString(ix.string(Attr.NasPortId) ?? '')}\n`,
+      );
     }
   }
 

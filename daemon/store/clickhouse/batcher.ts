@@ -1,7 +1,7 @@
 /**
- * Rows for ClickHouse that may be lost in a crash (the auth log, not accounting): buffered in memory and inserted at
- * `maxRows` or every `intervalMs`, retried with backoff while ClickHouse is away. The buffer is bounded: past
- * `maxBuffered` the oldest rows are dropped and counted, so an outage never grows memory without end.
+ * Rows for ClickHouse that may be lost in a crash (the auth log, not accounting): TabSeparated lines buffered in
+ * memory and inserted at `maxRows` or every `intervalMs`, retried with backoff while ClickHouse is away. The buffer
+ * is bounded: past `maxBuffered` the oldest rows are dropped and counted, so an outage never grows memory without end.
  */
 import type { Logger } from '../../log.ts';
 import { sampledLog } from '../../sampled-log.ts';
@@ -13,21 +13,23 @@ export interface BatcherOptions {
   maxBuffered: number;
 }
 
-export class Batcher<Row extends Record<string, unknown>> {
+export class Batcher {
   readonly counters = { rows: 0, batches: 0, failures: 0, dropped: 0 };
   readonly #store: ClickhouseStore;
   readonly #table: string;
+  readonly #columns: readonly string[];
   readonly #opts: BatcherOptions;
   readonly #warn: ReturnType<typeof sampledLog>;
-  #rows: Row[] = [];
+  #rows: string[] = [];
   #timer: NodeJS.Timeout | undefined;
   #sending: Promise<void> | undefined;
   #backoffUntil = 0;
   #backoff = 0;
 
-  constructor(store: ClickhouseStore, table: string, opts: BatcherOptions, log: Logger) {
+  constructor(store: ClickhouseStore, table: string, columns: readonly string[], opts: BatcherOptions, log: Logger) {
     this.#store = store;
     this.#table = table;
+    this.#columns = columns;
     this.#opts = opts;
     this.#warn = sampledLog(log);
   }
@@ -36,8 +38,9 @@ export class Batcher<Row extends Record<string, unknown>> {
     return this.#rows.length;
   }
 
-  push(row: Row): void {
-    this.#rows.push(row);
+  /** One row: TabSeparated fields in the order of the columns, ending with a newline. */
+  push(line: string): void {
+    this.#rows.push(line);
     if (this.#rows.length > this.#opts.maxBuffered) {
       const excess = this.#rows.length - this.#opts.maxBuffered;
       this.#rows.splice(0, excess);
@@ -62,7 +65,7 @@ export class Batcher<Row extends Record<string, unknown>> {
     if (this.#rows.length === 0 || Date.now() < this.#backoffUntil) return;
     const batch = this.#rows.splice(0, this.#opts.maxRows);
     this.#sending = this.#store
-      .insert(this.#table, batch)
+      .insertTsv(this.#table, this.#columns, batch)
       .then(
         () => {
           this.counters.rows += batch.length;

@@ -13,6 +13,7 @@ import type { Logger } from '../../log.ts';
 import { sampledLog } from '../../sampled-log.ts';
 import type { DataDir } from '../datadir.ts';
 import { logReport, type Migration, type MigrationReport, pending, readMigrations, statements } from '../migrations.ts';
+import { tsvBody } from './tsv.ts';
 
 export const coreMigrations = (): Migration[] => readMigrations('core', new URL('./migrations/', import.meta.url));
 
@@ -27,6 +28,13 @@ export interface ClickhouseStore extends Component {
   query<R>(query: string, params?: Record<string, unknown>): Promise<R[]>;
   command(query: string, params?: Record<string, unknown>): Promise<void>;
   insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
+  /** Inserts TabSeparated lines (see tsv.ts) into the given columns. */
+  insertTsv(
+    table: string,
+    columns: readonly string[],
+    lines: readonly string[],
+    settings?: ClickHouseSettings,
+  ): Promise<void>;
 }
 
 export interface ClickhouseDeps {
@@ -243,6 +251,24 @@ export function createClickhouse(config: ClickhouseConfig, deps: ClickhouseDeps)
       counters.queries++;
       try {
         await store.client.command({ query, query_params: params });
+      } catch (err) {
+        counters.errors++;
+        throw err;
+      }
+    },
+
+    async insertTsv(table, columns, lines, extra) {
+      if (lines.length === 0) return;
+      counters.inserts++;
+      try {
+        await store.client.insert({
+          table,
+          columns: columns as [string, ...string[]],
+          values: tsvBody(lines),
+          format: 'TabSeparated',
+          clickhouse_settings: extra,
+        });
+        counters.rows_inserted += lines.length;
       } catch (err) {
         counters.errors++;
         throw err;

@@ -3,16 +3,17 @@
  * directory, served on a loopback port by pglite-socket so that everything (daemon, CLI, panel) speaks the one `pg`
  * code path. A process that finds the data directory owned by a running daemon connects to the port it recorded.
  */
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import type { Worker } from 'node:worker_threads';
 import pg from 'pg';
 import { maskUrl } from '../../../config/define.ts';
 import type { PostgresConfig } from '../../../config/schema.ts';
 import type { Component } from '../../component.ts';
 import { WispdError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
+import { startWorker } from '../../workers.ts';
 import type { DataDir } from '../datadir.ts';
 import { logReport, type Migration, type MigrationReport, pending, readMigrations } from '../migrations.ts';
+import type { EmbeddedMessage, EmbeddedRequest } from './embedded-worker.ts';
 
 export type { PoolClient, QueryResult, QueryResultRow } from 'pg';
 
@@ -47,8 +48,7 @@ export interface PostgresDeps {
 export function createPostgres(config: PostgresConfig, deps: PostgresDeps): PostgresStore {
   const log = deps.log.child({ component: 'postgres' });
   let pool: pg.Pool | undefined;
-  let pglite: PGlite | undefined;
-  let server: PGLiteSocketServer | undefined;
+  let worker: Worker | undefined;
   let mode: PostgresMode = config.url === '' ? 'embedded' : 'remote';
   let where = config.url === '' ? '' : maskUrl(config.url);
   let report: MigrationReport = { applied: [], total: 0 };
@@ -79,30 +79,33 @@ export function createPostgres(config: PostgresConfig, deps: PostgresDeps): Post
       return { host: endpoint.host, port: endpoint.port, user: 'postgres', database: 'postgres' };
     }
     const path = dataDir.sub('pglite', true);
-    const t0 = performance.now();
-    try {
-      pglite = await PGlite.create(path);
-      // Each pooled connection, the CLI's and the panel's hold one socket: leave room beyond the daemon's pool.
-      server = new PGLiteSocketServer({
-        db: pglite,
-        host: '127.0.0.1',
-        port: config.embedded_port,
-        maxConnections: config.pool_size + 20,
-      });
-      await server.start();
-    } catch (err) {
-      throw new WispdError(
-        'WISPD_POSTGRES_CONNECT',
-        `cannot open embedded PGlite in ${path}: ${(err as Error).message}`,
-        { path },
-        { cause: err },
-      );
+    // Each pooled connection, the CLI's and the panel's hold one socket: leave room beyond the daemon's pool.
+    const request: EmbeddedRequest = {
+      path,
+      host: '127.0.0.1',
+      port: config.embedded_port,
+      maxConnections: config.pool_size + 20,
+    };
+    const w = startWorker(import.meta.url, 'embedded-worker', { workerData: request });
+    worker = w;
+    const ready = await new Promise<EmbeddedMessage>((resolve) => {
+      w.once('message', resolve);
+      w.once('error', (err) => resolve({ type: 'error', message: err.message }));
+      w.once('exit', (code) => resolve({ type: 'error', message: `the PGlite thread exited (${code})` }));
+    });
+    if (ready.type !== 'ready') {
+      await w.terminate();
+      worker = undefined;
+      const message = ready.type === 'error' ? ready.message : 'unexpected message';
+      throw new WispdError('WISPD_POSTGRES_CONNECT', `cannot open embedded PGlite in ${path}: ${message}`, { path });
     }
-    const [host, port] = server.getServerConn().split(':') as [string, string];
-    dataDir.writeEndpoint('postgres', { host, port: Number(port) });
-    where = `embedded PGlite (${path}, served on ${host}:${port})`;
-    log.info({ path, host, port: Number(port), ms: Math.round(performance.now() - t0) }, 'embedded PGlite open');
-    return { host, port: Number(port), user: 'postgres', database: 'postgres' };
+    w.on('exit', (code) => {
+      if (worker) log.error({ code }, 'the embedded PGlite thread exited; PostgreSQL is unavailable until restart');
+    });
+    dataDir.writeEndpoint('postgres', { host: ready.host, port: ready.port });
+    where = `embedded PGlite (${path}, served on ${ready.host}:${ready.port})`;
+    log.info({ path, host: ready.host, port: ready.port, ms: ready.ms }, 'embedded PGlite open');
+    return { host: ready.host, port: ready.port, user: 'postgres', database: 'postgres' };
   }
 
   async function migrate(migrations: readonly Migration[]): Promise<MigrationReport> {
@@ -182,14 +185,17 @@ export function createPostgres(config: PostgresConfig, deps: PostgresDeps): Post
     async stop() {
       await pool?.end().catch((err) => log.warn({ err: err.message }, 'closing the pool failed'));
       pool = undefined;
-      if (server) {
+      if (worker) {
+        const w = worker;
+        worker = undefined;
         deps.dataDir?.removeEndpoint('postgres');
-        await server.stop();
-        server = undefined;
-      }
-      if (pglite) {
-        await pglite.close();
-        pglite = undefined;
+        const stopped = new Promise<void>((resolve) => {
+          w.on('message', (m: EmbeddedMessage) => m.type === 'stopped' && resolve());
+          w.once('exit', () => resolve());
+        });
+        w.postMessage({ type: 'stop' });
+        await Promise.race([stopped, new Promise((r) => setTimeout(r, 5000))]);
+        await w.terminate();
       }
     },
 

@@ -2,31 +2,37 @@
  * RFC 5080 §2.2.2: a request with the same NAS, source port, identifier and Request Authenticator as one seen
  * within the window is a retransmission: it gets the same reply again and is not processed twice. While the first
  * copy is still being processed (accounting waits for its fsync), the copy is dropped; the NAS will retry.
- * Two generations of maps rotate every window, so expiry costs nothing per packet.
+ *
+ * Every request is remembered for the window, so this table is written once per packet: it is a fixed open-addressing
+ * table in typed arrays (no object, no Map entry per packet), so that tens of thousands of live entries cost the
+ * garbage collector nothing. When it is full, the oldest entries of a probe run are overwritten first.
  */
-import { equal16 } from '../codec/index.ts';
 
-interface Entry {
-  request: Buffer;
-  reply: Buffer | null;
-}
+const PROBES = 8;
+const IN_PROGRESS = Buffer.alloc(0);
 
 export type Seen = { kind: 'new' } | { kind: 'in-progress' } | { kind: 'replied'; reply: Buffer };
 
 const NEW: Seen = { kind: 'new' };
-const IN_PROGRESS: Seen = { kind: 'in-progress' };
+const BUSY: Seen = { kind: 'in-progress' };
 
 export class DuplicateCache {
-  #current = new Map<number, Entry>();
-  #previous = new Map<number, Entry>();
-  #timer: NodeJS.Timeout | undefined;
+  readonly #mask: number;
+  readonly #window: number;
+  readonly #keys: Float64Array;
+  readonly #times: Float64Array;
+  /** The Request Authenticator, as four 32-bit words. */
+  readonly #auth: Int32Array;
+  readonly #replies: Array<Buffer | undefined>;
 
-  constructor(windowMs: number) {
-    this.#timer = setInterval(() => {
-      this.#previous = this.#current;
-      this.#current = new Map();
-    }, windowMs);
-    this.#timer.unref();
+  constructor(windowMs: number, capacityBits = 18) {
+    const capacity = 1 << capacityBits;
+    this.#mask = capacity - 1;
+    this.#window = windowMs;
+    this.#keys = new Float64Array(capacity).fill(-1);
+    this.#times = new Float64Array(capacity);
+    this.#auth = new Int32Array(capacity * 4);
+    this.#replies = new Array(capacity).fill(undefined);
   }
 
   /** The key of (NAS, source port, identifier). */
@@ -34,35 +40,85 @@ export class DuplicateCache {
     return nasId * 16_777_216 + port * 256 + request[1]!;
   }
 
-  check(key: number, request: Buffer): Seen {
-    const e = this.#current.get(key) ?? this.#previous.get(key);
-    if (!e || !equal16(e.request, 4, request, 4)) return NEW;
-    return e.reply ? { kind: 'replied', reply: e.reply } : IN_PROGRESS;
+  #slot(key: number): number {
+    // Fibonacci hashing of the key's low and high parts.
+    return (Math.imul((key | 0) ^ Math.floor(key / 4_294_967_296), 0x9e3779b1) >>> 0) & this.#mask;
   }
 
+  #find(key: number, request: Buffer, now: number): number {
+    let i = this.#slot(key);
+    for (let p = 0; p < PROBES; p++, i = (i + 1) & this.#mask) {
+      if (this.#keys[i] !== key || now - this.#times[i]! > this.#window) continue;
+      const a = i * 4;
+      if (
+        this.#auth[a] === request.readInt32LE(4) &&
+        this.#auth[a + 1] === request.readInt32LE(8) &&
+        this.#auth[a + 2] === request.readInt32LE(12) &&
+        this.#auth[a + 3] === request.readInt32LE(16)
+      ) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  check(key: number, request: Buffer): Seen {
+    const i = this.#find(key, request, performance.now());
+    if (i < 0) return NEW;
+    const reply = this.#replies[i];
+    return reply === IN_PROGRESS ? BUSY : reply ? { kind: 'replied', reply } : NEW;
+  }
+
+  #store(key: number, request: Buffer, reply: Buffer): void {
+    const now = performance.now();
+    let i = this.#find(key, request, now);
+    if (i < 0) {
+      // A free or expired slot of the probe run, else its oldest.
+      let start = this.#slot(key);
+      i = start;
+      for (let p = 0; p < PROBES; p++, start = (start + 1) & this.#mask) {
+        if (this.#keys[start] === -1 || now - this.#times[start]! > this.#window) {
+          i = start;
+          break;
+        }
+        if (this.#times[start]! < this.#times[i]!) i = start;
+      }
+      this.#keys[i] = key;
+      const a = i * 4;
+      this.#auth[a] = request.readInt32LE(4);
+      this.#auth[a + 1] = request.readInt32LE(8);
+      this.#auth[a + 2] = request.readInt32LE(12);
+      this.#auth[a + 3] = request.readInt32LE(16);
+    }
+    this.#times[i] = now;
+    this.#replies[i] = reply;
+  }
+
+  /** The request is being processed: copies of it are dropped until `finish`. */
   begin(key: number, request: Buffer): void {
-    this.#current.set(key, { request, reply: null });
+    this.#store(key, request, IN_PROGRESS);
   }
 
   /** Records the reply sent; `null` (no reply) forgets the request so that the NAS's retry is processed. */
   finish(key: number, request: Buffer, reply: Buffer | null): void {
-    const e = this.#current.get(key) ?? this.#previous.get(key);
-    if (!e || e.request !== request) {
-      if (reply) this.#current.set(key, { request, reply });
+    if (reply) {
+      this.#store(key, request, reply);
       return;
     }
-    if (reply) e.reply = reply;
-    else {
-      this.#current.delete(key);
-      this.#previous.delete(key);
+    const i = this.#find(key, request, performance.now());
+    if (i >= 0) {
+      this.#keys[i] = -1;
+      this.#replies[i] = undefined;
     }
   }
 
+  /** Entries within the window (a scan: for the counters, not the packet path). */
   get size(): number {
-    return this.#current.size + this.#previous.size;
+    const now = performance.now();
+    let n = 0;
+    for (let i = 0; i <= this.#mask; i++) if (this.#keys[i] !== -1 && now - this.#times[i]! <= this.#window) n++;
+    return n;
   }
 
-  close(): void {
-    clearInterval(this.#timer);
-  }
+  close(): void {}
 }

@@ -32,6 +32,14 @@ import { replyCode } from '../process/replies.ts';
 import type { Sessions } from '../sessions/index.ts';
 import { DuplicateCache } from './duplicates.ts';
 
+/**
+ * Replies go to the address a request came from, always an IP literal: answered synchronously, without the DNS
+ * lookup (and its deferred callback) that dgram otherwise goes through on every send.
+ */
+function literalAddress(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void) {
+  callback(null, address, isIPv6(address) ? 6 : 4);
+}
+
 export interface RadiusListener extends Component {
   /** The bound ports (useful when the config asks for port 0). */
   readonly authPort: number;
@@ -246,7 +254,7 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
   };
 
   function bind(port: number, handler: (msg: Buffer, rinfo: RemoteInfo) => void): Promise<Socket> {
-    const socket = createSocket({ type: isIPv6(config.address) ? 'udp6' : 'udp4' });
+    const socket = createSocket({ type: isIPv6(config.address) ? 'udp6' : 'udp4', lookup: literalAddress });
     socket.on('message', guarded(handler));
     return new Promise((resolve, reject) => {
       socket.once('error', reject);

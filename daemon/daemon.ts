@@ -5,6 +5,7 @@
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.ts';
 import type { Component } from './component.ts';
+import { createEventLoopMonitor } from './event-loop.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { Logger } from './log.ts';
 import { type Accounting, createAccounting } from './radius/accounting/index.ts';
@@ -60,6 +61,7 @@ export function createDaemon(config: Config, log: Logger): Daemon {
   let instance = '00000000-0000-0000-0000-000000000000';
   let ready = false;
 
+  lifecycle.add(createEventLoopMonitor(log));
   lifecycle.add({
     name: 'data-dir',
     async start() {
@@ -185,7 +187,8 @@ export function createDaemon(config: Config, log: Logger): Daemon {
       const t0 = performance.now();
       if (!(await lifecycle.start())) return false;
       const bootMs = Math.round(performance.now() - t0);
-      const rssMb = Math.round(process.memoryUsage().rss / 1e6);
+      const memory = process.memoryUsage();
+      const rssMb = Math.round(memory.rss / 1e6);
       const stores = {
         postgres: postgres.mode === 'remote' ? 'remote' : 'embedded',
         clickhouse: clickhouse.embedded ? 'embedded' : 'remote',
@@ -199,6 +202,7 @@ export function createDaemon(config: Config, log: Logger): Daemon {
           instance,
           boot_ms: bootMs,
           rss_mb: rssMb,
+          heap_mb: Math.round(memory.heapUsed / 1e6),
           embedded: Object.keys(stores).filter((k) => stores[k as keyof typeof stores] === 'embedded'),
           remote: Object.keys(stores).filter((k) => stores[k as keyof typeof stores] === 'remote'),
           stores: Object.fromEntries(lifecycle.components.map((c) => [c.name, c.describe()])),

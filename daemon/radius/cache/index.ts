@@ -129,12 +129,14 @@ export function createRadiusCache(config: RadiusConfig, deps: RadiusCacheDeps): 
   deps.changes.on('subscriber', async ({ upserted, deleted }) => {
     counters.reloads_subscriber++;
     for (const id of deleted) drop(id);
-    for (let i = 0; i < upserted.length; i += 5000) {
-      const ids = upserted.slice(i, i + 5000);
+    // In slices, yielding between them: a bulk import must not hold up the RADIUS packets waiting behind it.
+    for (let i = 0; i < upserted.length; i += 500) {
+      const ids = upserted.slice(i, i + 500);
       const rows = await loadSubscribersWithPasswords(deps.postgres, deps.box, ids);
       const found = new Set(rows.map((r) => r.id));
       for (const r of rows) put(r);
       for (const id of ids) if (!found.has(id)) drop(id);
+      await new Promise((resolve) => setImmediate(resolve));
     }
   });
 

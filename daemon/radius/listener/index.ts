@@ -36,7 +36,11 @@ import { DuplicateCache } from './duplicates.ts';
  * Replies go to the address a request came from, always an IP literal: answered synchronously, without the DNS
  * lookup (and its deferred callback) that dgram otherwise goes through on every send.
  */
-function literalAddress(address: string, family: unknown, callback: (err: Error | null, address: string, family: number) => void) {
+function literalAddress(
+  address: string,
+  family: unknown,
+  callback: (err: Error | null, address: string, family: number) => void,
+) {
   callback(null, address, isIPv6(address) ? 6 : 4);
 }
 

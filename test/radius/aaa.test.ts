@@ -232,11 +232,7 @@ t.test('accounting Start, Interim-Update (with Gigawords), Stop; the live sessio
     'User-Name = "bob", Acct-Status-Type = Interim-Update, Acct-Session-Id = "bob-1", Acct-Input-Octets = 100, Acct-Output-Octets = 7, Acct-Output-Gigawords = 2, Acct-Session-Time = 60',
   );
   t.equal(interim.code, 'Accounting-Response');
-  await eventually(async () => {
-    const r = (await db.query("SELECT input_octets, output_octets FROM radius_session WHERE acct_session_id = 'bob-1'"))
-      .rows[0];
-    return r?.output_octets === String(2 * 2 ** 32 + 7) && r.input_octets === '100';
-  });
+  // Counters reach radius_session every 30 s (write-behind); ClickHouse has the record at once (checked at the end).
   const second = await auth(
     `User-Name = "bob", User-Password = "bob-pw", Calling-Station-Id = "99:99:99:99:99:99", ${MA}`,
   );

@@ -1,7 +1,8 @@
 /**
  * The live session table ("online now"): kept in memory from accounting, where the simultaneous-use check reads it
- * with no database round trip, and written behind to PostgreSQL `radius_session` once a second for staff and for the
- * next start. Sessions whose NAS stopped reporting for `stale_after_intervals` interim intervals are closed as stale:
+ * with no database round trip, and written behind to PostgreSQL `radius_session` for staff and for the next start:
+ * sessions that begin or end within a second, counter updates (Interim-Update) every `INTERIM_FLUSH_MS`, since a
+ * busy NAS sends thousands of those per second and staff only need them to be recent. Sessions whose NAS stopped reporting for `stale_after_intervals` interim intervals are closed as stale:
  * a stale "online" session must never block a subscriber's next login.
  */
 import type { RadiusConfig } from '../../../config/schema.ts';
@@ -36,8 +37,8 @@ export interface Sessions extends Component {
   countFor(username: string, exceptMac?: string): number;
   forUser(username: string): Session[];
   all(): IterableIterator<Session>;
-  /** Writes pending changes to PostgreSQL now. */
-  flush(): Promise<void>;
+  /** Writes pending changes to PostgreSQL now (`all`: counter updates too). */
+  flush(all?: boolean): Promise<void>;
   /** Closes stale sessions now; returns them. */
   reap(now?: number): Session[];
 }
@@ -51,6 +52,8 @@ export interface SessionsDeps {
   onStale?: (session: Session, now: number) => void;
 }
 
+const INTERIM_FLUSH_MS = 30_000;
+
 const keyOf = (nasId: number, acctSessionId: string) => `${nasId}\u0000${acctSessionId}`;
 const macDigits = (s: string) => s.toLowerCase().replace(/[^0-9a-f]/g, '');
 
@@ -59,7 +62,11 @@ export function createSessions(config: RadiusConfig, deps: SessionsDeps): Sessio
   const warn = sampledLog(log);
   const sessions = new Map<string, Session>();
   const byUser = new Map<string, Set<Session>>();
+  /** Sessions begun or ended: written within a second. */
   const dirty = new Set<string>();
+  /** Sessions whose counters changed: written every INTERIM_FLUSH_MS. */
+  const updated = new Set<string>();
+  let lastInterimFlush = 0;
   const resetNas = new Set<number>();
   const counters = { started: 0, stopped: 0, interim: 0, nas_resets: 0, stale_closed: 0, flushes: 0, flush_errors: 0 };
   let flushTimer: NodeJS.Timeout | undefined;
@@ -82,6 +89,7 @@ export function createSessions(config: RadiusConfig, deps: SessionsDeps): Sessio
   const remove = (s: Session) => {
     sessions.delete(s.key);
     unindex(s);
+    updated.delete(s.key);
     dirty.add(s.key);
   };
 
@@ -136,13 +144,22 @@ export function createSessions(config: RadiusConfig, deps: SessionsDeps): Sessio
       s.inputOctets = Math.max(s.inputOctets, rec.input_octets);
       s.outputOctets = Math.max(s.outputOctets, rec.output_octets);
       if (rec.framed_ip !== '0.0.0.0') s.framedIp = rec.framed_ip;
+      updated.add(key);
+      return s;
     }
     dirty.add(key);
     return s;
   }
 
-  async function flush(): Promise<void> {
+  /** Writes begun and ended sessions, and the counter updates when they are due (or `all`). */
+  async function flush(all = false): Promise<void> {
     await flushing;
+    const interimDue = all || Date.now() - lastInterimFlush >= INTERIM_FLUSH_MS;
+    if (interimDue) {
+      lastInterimFlush = Date.now();
+      for (const k of updated) dirty.add(k);
+      updated.clear();
+    }
     if (dirty.size === 0 && resetNas.size === 0) return;
     const keys = [...dirty];
     const resets = [...resetNas];
@@ -282,9 +299,9 @@ export function createSessions(config: RadiusConfig, deps: SessionsDeps): Sessio
       clearTimeout(flushTimer);
       flushTimer = undefined;
       clearInterval(reapTimer);
-      await flush();
+      await flush(true);
     },
-    counters: () => ({ ...counters, active: sessions.size, pending_writes: dirty.size }),
+    counters: () => ({ ...counters, active: sessions.size, pending_writes: dirty.size + updated.size }),
     describe: () => `${sessions.size} live sessions`,
     apply,
     countFor(username, exceptMac) {

@@ -3,7 +3,7 @@
  * retransmission? (resend the cached reply) → authenticators and Message-Authenticator → the handler → the reply
  * table → reply with the Message-Authenticator first. Every drop has a counter; nothing is logged per packet.
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { RadiusConfig } from '../../../config/schema.ts';
 import type { Component } from '../../component.ts';
@@ -32,17 +32,17 @@ import { replyCode } from '../process/replies.ts';
 import type { Sessions } from '../sessions/index.ts';
 import { DuplicateCache } from './duplicates.ts';
 
+type LookupCallback = (err: Error | null, address: string, family: number) => void;
+
 /**
- * Replies go to the address a request came from, always an IP literal: answered synchronously, without the DNS
- * lookup (and its deferred callback) that dgram otherwise goes through on every send.
+ * Replies go to the address a request came from, always an IP literal of the socket's family: answered
+ * synchronously, without the DNS lookup (and its deferred callback) that dgram otherwise goes through on every send.
  */
-function literalAddress(
-  address: string,
-  family: unknown,
-  callback: (err: Error | null, address: string, family: number) => void,
-) {
-  callback(null, address, isIPv6(address) ? 6 : 4);
-}
+const literalAddress =
+  (family: 4 | 6) =>
+  (address: string, _options: unknown, callback: LookupCallback): void => {
+    callback(null, address, family);
+  };
 
 export interface RadiusListener extends Component {
   /** The bound ports (useful when the config asks for port 0). */
@@ -258,7 +258,11 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
   };
 
   function bind(port: number, handler: (msg: Buffer, rinfo: RemoteInfo) => void): Promise<Socket> {
-    const socket = createSocket({ type: isIPv6(config.address) ? 'udp6' : 'udp4', lookup: literalAddress });
+    const family = isIPv6(config.address) ? 6 : 4;
+    const socket = createSocket({
+      type: family === 6 ? 'udp6' : 'udp4',
+      lookup: literalAddress(family) as unknown as NonNullable<SocketOptions['lookup']>,
+    });
     socket.on('message', guarded(handler));
     return new Promise((resolve, reject) => {
       socket.once('error', reject);

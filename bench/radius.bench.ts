@@ -141,7 +141,9 @@ async function measure(server: Server, mode: Mode) {
   const cpu = cpuMs(server.pid) - before;
   const cpuUs = (cpu * 1000) / Math.max(1, fixed.received);
   let best: { rps: number; p50: number; p99: number } | undefined;
-  for (const rps of [1000, 2000, 3000, 4000, 5000, 6000, 8000, 10_000, 12_500, 15_000, 20_000, 25_000, 30_000, 40_000]) {
+  for (const rps of [
+    1000, 2000, 3000, 4000, 5000, 6000, 8000, 10_000, 12_500, 15_000, 20_000, 25_000, 30_000, 40_000,
+  ]) {
     const r = await load(port, mode, rps, Math.max(3, Math.round(SECONDS / 2)));
     const p99 = percentileMs(r.histogram, 99);
     const lossy = r.lost + r.skipped > r.sent * 0.001;

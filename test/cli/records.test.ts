@@ -1,0 +1,173 @@
+// The operator's record commands, end to end through the `wispd` binary: the first on an embedded store it opens
+// itself (no daemon yet), the rest alongside a running daemon, through its PGlite endpoint, as operators use them:
+// nas, plan and subscriber add/set/list/show, and an import with progress, skipped lines and errors named by line.
+// What they change reaches the daemon: the last test logs in with radclient.
+import { writeFileSync } from 'node:fs';
+import t from 'tap';
+import { tmpDir } from '../helpers/env.ts';
+import { wispd } from '../helpers/proc.ts';
+import { eventually, radclient, startDaemon } from '../helpers/radius.ts';
+
+const dir = tmpDir(t);
+const env = { WISPD_DAEMON_DATA_DIR: `${dir}/data` };
+const run = (...args: string[]) => wispd(args, { env });
+
+t.test('without a daemon, a command opens the embedded store itself', async (t) => {
+  const first = run('nas', 'add', '--name', 'lab', '--address', '127.0.0.1', '--secret', 'lab-secret-1');
+  t.equal(first.code, 0, first.stderr);
+});
+
+t.test('alongside a running daemon', async (t) => {
+  const daemon = await startDaemon(t, {}, `${dir}/data`);
+
+  t.test('nas', async (t) => {
+    const add = run(
+      'nas',
+      'add',
+      '--name',
+      'tower1',
+      '--address',
+      '10.20.0.1',
+      '--secret',
+      'tower-secret-1',
+      '--vendor',
+      'mikrotik',
+      '--coa-port',
+      '1700',
+    );
+    t.equal(add.code, 0, add.stderr);
+    t.match(add.stdout, 'added NAS tower1 (10.20.0.1/32, mikrotik, CoA port 1700)');
+    const subnet = run(
+      'nas',
+      'add',
+      '--name',
+      'pop2',
+      '--address',
+      '10.30.0.0/24',
+      '--secret',
+      'pop-secret-22',
+      '--no-require-message-authenticator',
+    );
+    t.equal(subnet.code, 0, subnet.stderr);
+    const list = run('nas', 'list');
+    t.match(list.stdout, /^NAME\s+ADDRESS\s+VENDOR\s+COA_PORT\s+MESSAGE_AUTHENTICATOR$/m);
+    t.match(list.stdout, /^pop2\s+10\.30\.0\.0\/24\s+generic\s+3799\s+optional$/m);
+    t.match(list.stdout, /^tower1\s+10\.20\.0\.1\/32\s+mikrotik\s+1700\s+required$/m);
+    t.notMatch(
+      list.stdout + run('nas', 'list', '--json').stdout,
+      /tower-secret-1|pop-secret-22/,
+      'secrets are never shown',
+    );
+    const dup = run('nas', 'add', '--name', 'tower1', '--address', '10.20.0.9', '--secret', 'whatever-1');
+    t.equal(dup.code, 1);
+    t.match(dup.stderr, 'NAS "tower1" already exists [WISPD_ALREADY_EXISTS]');
+    const bad = run('nas', 'add', '--name', 'x', '--address', '10.0.0.1/24', '--secret', 'whatever-1');
+    t.match(bad.stderr, 'has host bits set; the subnet is 10.0.0.0/24 [WISPD_INVALID_INPUT]');
+    const vendor = run(
+      'nas',
+      'add',
+      '--name',
+      'y',
+      '--address',
+      '10.0.0.2',
+      '--secret',
+      'whatever-1',
+      '--vendor',
+      'huawei',
+    );
+    t.match(vendor.stderr, 'vendor "huawei": must be one of mikrotik, cisco, juniper, generic');
+    t.equal(run('nas', 'remove', 'pop2').code, 0);
+    t.notMatch(run('nas', 'list').stdout, /pop2/);
+  });
+
+  t.test('plan', async (t) => {
+    const add = run(
+      'plan',
+      'add',
+      '--name',
+      'home-20',
+      '--rate-down',
+      '20M',
+      '--rate-up',
+      '5M',
+      '--burst-down',
+      '30M',
+      '--session-timeout',
+      '1h',
+      '--ip-pool',
+      'pool-a',
+    );
+    t.equal(add.code, 0, add.stderr);
+    t.match(add.stdout, 'added plan home-20 (20M/5M)');
+    const bad = run('plan', 'add', '--name', 'x', '--rate-down', 'fast', '--rate-up', '5M');
+    t.match(bad.stderr, 'rate-down "fast": a rate such as 20M, 512k or 1G');
+    const set = run('plan', 'set', 'home-20', '--rate-down', '25M');
+    t.equal(set.code, 0, set.stderr);
+    t.match(run('plan', 'list').stdout, /^home-20\s+25M\s+5M\s+30M\/5M\s+3600\s+300\s+pool-a\s+1\s+0$/m);
+  });
+
+  t.test('subscriber', async (t) => {
+    const add = run(
+      'subscriber',
+      'add',
+      '--username',
+      'alice',
+      '--password',
+      'pw-a',
+      '--plan',
+      'home-20',
+      '--ip',
+      '100.64.0.5',
+      '--mac',
+      'AA-BB-CC-DD-EE-FF',
+    );
+    t.equal(add.code, 0, add.stderr);
+    t.match(
+      run('subscriber', 'add', '--username', 'bob', '--password', 'x', '--plan', 'nope').stderr,
+      'no plan "nope" [WISPD_NOT_FOUND]',
+    );
+    const csv = `${dir}/subs.csv`;
+    writeFileSync(
+      csv,
+      'username,password,plan\ncarol,pw-c,home-20\n"dave, jr",pw-d,home-20\nalice,again,home-20\nbroken line\nerin,pw-e,no-such-plan\n',
+    );
+    const imp = run('subscriber', 'import', csv);
+    t.equal(imp.code, 1, 'lines with errors make the exit code 1');
+    t.match(imp.stdout, 'imported 2, skipped 1 (already there), 2 with errors');
+    t.match(imp.stderr, /importing: 4\/4 \(100%\)/);
+    t.match(imp.stderr, `${csv}:5: expected username,password,plan`);
+    t.match(imp.stderr, `${csv}:6: no plan "no-such-plan"`);
+    const list = run('subscriber', 'list');
+    t.match(list.stdout, /^alice\s+home-20\s+active\s+100\.64\.0\.5\s+aa:bb:cc:dd:ee:ff$/m);
+    t.match(list.stdout, /^dave, jr\s+home-20\s+active/m, 'a quoted field with a comma');
+    t.equal(run('subscriber', 'set', 'alice', '--status', 'suspended').code, 0);
+    const show = run('subscriber', 'show', 'alice');
+    t.match(show.stdout, /status:\s+suspended/);
+    t.match(show.stdout, /online:\s+0 session\(s\)/);
+    t.same(
+      JSON.parse(run('subscriber', 'list', '--search', 'car', '--json').stdout).map(
+        (s: { username: string }) => s.username,
+      ),
+      ['carol'],
+    );
+  });
+
+  t.test('the daemon sees what the commands did', async (t) => {
+    t.equal(run('subscriber', 'set', 'alice', '--status', 'active').code, 0);
+    const r = await eventually(async () => {
+      const x = await radclient(
+        daemon.authPort,
+        'auth',
+        'lab-secret-1',
+        'User-Name = "alice", User-Password = "pw-a", Calling-Station-Id = "aa:bb:cc:dd:ee:ff", Message-Authenticator = 0x00',
+      );
+      return x.code === 'Access-Accept' ? x : undefined;
+    });
+    t.equal(r.attributes['Framed-IP-Address'], '100.64.0.5');
+    t.equal(
+      r.attributes['WISPr-Bandwidth-Max-Down'],
+      '25000000',
+      'the generic vendor: WISPr attributes, the edited rate',
+    );
+  });
+});

@@ -8,15 +8,28 @@ import { schema } from '../../config/schema.ts';
 import { repoRoot, tmpDir } from '../helpers/env.ts';
 import { cleanEnv, wispd } from '../helpers/proc.ts';
 
-const commands = ['start', 'check-config', 'dump-config', 'migrate', 'version'];
+const commands = ['start', 'check-config', 'dump-config', 'migrate', 'version', 'nas', 'plan', 'subscriber'];
+const subcommands = [
+  'nas add',
+  'nas list',
+  'nas remove',
+  'plan add',
+  'plan set',
+  'plan list',
+  'subscriber add',
+  'subscriber set',
+  'subscriber import',
+  'subscriber list',
+  'subscriber show',
+];
 
 t.test('--help on the program and on every command', async (t) => {
   const top = wispd(['--help']);
   t.equal(top.code, 0);
   t.match(top.stdout, /^Usage: wispd \[options\] \[command\]/);
   for (const c of commands) t.match(top.stdout, new RegExp(`^  ${c}\\b`, 'm'), `lists ${c}`);
-  for (const c of commands) {
-    const r = wispd([c, '--help']);
+  for (const c of [...commands, ...subcommands]) {
+    const r = wispd([...c.split(' '), '--help']);
     t.equal(r.code, 0, `${c} --help exits 0`);
     t.match(r.stdout, new RegExp(`^Usage: wispd ${c} `), `${c} --help shows its usage`);
     t.ok(r.stdout.split('\n').length >= 4, `${c} --help says something`);

@@ -25,7 +25,7 @@ export interface RadclientResult {
  */
 export function radclient(
   port: number,
-  type: 'auth' | 'acct',
+  type: 'auth' | 'acct' | 'status',
   secret: string,
   input: string,
   timeout = 1,

@@ -120,6 +120,11 @@ t.test('rejects, each with its reason', async (t) => {
   t.equal(bound.code, 'Access-Accept', 'the bound MAC, in another notation, is accepted');
 });
 
+t.test('Status-Server (RFC 5997) is answered for a NAS health check', async (t) => {
+  const r = await radclient(d.authPort, 'status', SECRET, MA);
+  t.equal(r.code, 'Access-Accept');
+});
+
 t.test('a wrong secret or a missing Message-Authenticator gets no answer', async (t) => {
   const wrong = await radclient(
     d.authPort,

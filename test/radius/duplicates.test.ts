@@ -54,3 +54,21 @@ t.test('a full table overwrites its oldest entries, never grows', async (t) => {
   const last = request(4999 & 255, 4999);
   t.equal(cache.check(DuplicateCache.key(1, 4999 >> 8, last), last).kind, 'replied', 'the newest is there');
 });
+
+t.test('replies live in a ring: an overwritten one is forgotten, never returned wrong', async (t) => {
+  const cache = new DuplicateCache(60_000, 10, 64);
+  const a = request(1, 1);
+  const b = request(2, 2);
+  const ka = DuplicateCache.key(1, 1, a);
+  const kb = DuplicateCache.key(1, 1, b);
+  cache.finish(ka, a, Buffer.alloc(10, 0xaa));
+  t.same(cache.check(ka, a), { kind: 'replied', reply: Buffer.alloc(10, 0xaa) });
+  cache.finish(kb, b, Buffer.alloc(16, 0xbb));
+  for (let i = 0; i < 5; i++) {
+    const r = request(3, 100 + i);
+    cache.finish(DuplicateCache.key(1, 2, r), r, Buffer.alloc(12, i));
+  }
+  t.same(cache.check(ka, a), { kind: 'new' }, 'overwritten in the ring: treated as new, not a wrong reply');
+  const last = request(3, 104);
+  t.same(cache.check(DuplicateCache.key(1, 2, last), last), { kind: 'replied', reply: Buffer.alloc(12, 4) });
+});

@@ -4,12 +4,16 @@
  * copy is still being processed (accounting waits for its fsync), the copy is dropped; the NAS will retry.
  *
  * Every request is remembered for the window, so this table is written once per packet: it is a fixed open-addressing
- * table in typed arrays (no object, no Map entry per packet), so that tens of thousands of live entries cost the
- * garbage collector nothing. When it is full, the oldest entries of a probe run are overwritten first.
+ * table in typed arrays, and the replies are copied into one ring of bytes, so that tens of thousands of live entries
+ * are no objects at all for the garbage collector (old-generation collections stall the event loop). When the table is
+ * full, the oldest entries of a probe run are overwritten first; a reply the ring has since overwritten is forgotten.
  */
 
 const PROBES = 8;
-const IN_PROGRESS = Buffer.alloc(0);
+/** Reply length marking a request still being processed. */
+const IN_PROGRESS = 0xffff;
+/** No reply kept. */
+const NONE = 0;
 
 export type Seen = { kind: 'new' } | { kind: 'in-progress' } | { kind: 'replied'; reply: Buffer };
 
@@ -23,16 +27,23 @@ export class DuplicateCache {
   readonly #times: Float64Array;
   /** The Request Authenticator, as four 32-bit words. */
   readonly #auth: Int32Array;
-  readonly #replies: Array<Buffer | undefined>;
+  /** Where each slot's reply starts in the ring (a position that only grows), and its length. */
+  readonly #replyAt: Float64Array;
+  readonly #replyLength: Uint16Array;
+  readonly #ring: Buffer;
+  /** Bytes ever written to the ring. */
+  #written = 0;
 
-  constructor(windowMs: number, capacityBits = 18) {
+  constructor(windowMs: number, capacityBits = 18, ringBytes = 32 << 20) {
     const capacity = 1 << capacityBits;
     this.#mask = capacity - 1;
     this.#window = windowMs;
     this.#keys = new Float64Array(capacity).fill(-1);
     this.#times = new Float64Array(capacity);
     this.#auth = new Int32Array(capacity * 4);
-    this.#replies = new Array(capacity).fill(undefined);
+    this.#replyAt = new Float64Array(capacity);
+    this.#replyLength = new Uint16Array(capacity);
+    this.#ring = Buffer.allocUnsafeSlow(ringBytes);
   }
 
   /** The key of (NAS, source port, identifier). */
@@ -65,11 +76,26 @@ export class DuplicateCache {
   check(key: number, request: Buffer): Seen {
     const i = this.#find(key, request, performance.now());
     if (i < 0) return NEW;
-    const reply = this.#replies[i];
-    return reply === IN_PROGRESS ? BUSY : reply ? { kind: 'replied', reply } : NEW;
+    const length = this.#replyLength[i]!;
+    if (length === IN_PROGRESS) return BUSY;
+    const at = this.#replyAt[i]!;
+    if (length === NONE || at < this.#written - this.#ring.length) return NEW;
+    const start = at % this.#ring.length;
+    return { kind: 'replied', reply: this.#ring.subarray(start, start + length) };
   }
 
-  #store(key: number, request: Buffer, reply: Buffer): void {
+  /** Copies a reply into the ring; returns its position, or -1 when it is too long to keep. */
+  #keep(reply: Buffer): number {
+    if (reply.length >= IN_PROGRESS || reply.length > this.#ring.length / 4) return -1;
+    let at = this.#written;
+    // A reply never wraps around the end of the ring.
+    if ((at % this.#ring.length) + reply.length > this.#ring.length) at += this.#ring.length - (at % this.#ring.length);
+    reply.copy(this.#ring, at % this.#ring.length);
+    this.#written = at + reply.length;
+    return at;
+  }
+
+  #store(key: number, request: Buffer, reply: Buffer | null): void {
     const now = performance.now();
     let i = this.#find(key, request, now);
     if (i < 0) {
@@ -91,12 +117,18 @@ export class DuplicateCache {
       this.#auth[a + 3] = request.readInt32LE(16);
     }
     this.#times[i] = now;
-    this.#replies[i] = reply;
+    if (reply === null) {
+      this.#replyLength[i] = IN_PROGRESS;
+      return;
+    }
+    const at = this.#keep(reply);
+    this.#replyAt[i] = at;
+    this.#replyLength[i] = at < 0 ? NONE : reply.length;
   }
 
   /** The request is being processed: copies of it are dropped until `finish`. */
   begin(key: number, request: Buffer): void {
-    this.#store(key, request, IN_PROGRESS);
+    this.#store(key, request, null);
   }
 
   /** Records the reply sent; `null` (no reply) forgets the request so that the NAS's retry is processed. */
@@ -106,10 +138,7 @@ export class DuplicateCache {
       return;
     }
     const i = this.#find(key, request, performance.now());
-    if (i >= 0) {
-      this.#keys[i] = -1;
-      this.#replies[i] = undefined;
-    }
+    if (i >= 0) this.#keys[i] = -1;
   }
 
   /** Entries within the window (a scan: for the counters, not the packet path). */

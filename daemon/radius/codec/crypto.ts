@@ -1,5 +1,5 @@
 /** The cryptography of RADIUS packets: authenticators, hidden passwords, salted keys. No state, no I/O. */
-import { createCipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { type Cipher, createCipheriv, createHash, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { HmacMd5, md5Into } from './md5.ts';
 
 export { md5Into } from './md5.ts';
@@ -51,6 +51,11 @@ export function sha1(...parts: Uint8Array[]): Buffer {
  * `key7` is a 56-bit key without parity bits (RFC 2759 §8.6 DesEncrypt).
  */
 export function desEncrypt(block: Uint8Array, key7: Uint8Array): Buffer {
+  return desCipher(key7).update(block);
+}
+
+/** An ECB cipher without padding for one 56-bit key (see desEncrypt); `update` encrypts whole blocks. */
+export function desCipher(key7: Uint8Array): Cipher {
   const key = Buffer.alloc(8);
   key[0] = key7[0]!;
   key[1] = ((key7[0]! << 7) | (key7[1]! >> 1)) & 0xff;
@@ -62,7 +67,7 @@ export function desEncrypt(block: Uint8Array, key7: Uint8Array): Buffer {
   key[7] = (key7[6]! << 1) & 0xff;
   const cipher = createCipheriv('des-ede3-ecb', Buffer.concat([key, key, key]), null);
   cipher.setAutoPadding(false);
-  return Buffer.concat([cipher.update(block), cipher.final()]);
+  return cipher;
 }
 
 export const randomAuthenticator = (): Buffer => randomBytes(AUTHENTICATOR_LENGTH);

@@ -2,7 +2,8 @@
  * MS-CHAPv2 (RFC 2759) and its MPPE keys (RFC 3079), on the authenticator's side. The password-derived hashes are
  * computed when a password is loaded (`ntHashes`), so a request costs three DES blocks and a few SHA-1.
  */
-import { desEncrypt, sha1 } from './crypto.ts';
+import type { Cipher } from 'node:crypto';
+import { desCipher, sha1 } from './crypto.ts';
 import { md4 } from './md4.ts';
 
 export interface NtHashes {
@@ -10,6 +11,8 @@ export interface NtHashes {
   hash: Buffer;
   /** HashNtPasswordHash: MD4 of the hash (§8.4). */
   hashHash: Buffer;
+  /** The three DES keys of §8.5 as ready ciphers, made on first use and kept (they only depend on the hash). */
+  des?: [Cipher, Cipher, Cipher];
 }
 
 export function ntHashes(password: string): NtHashes {
@@ -25,19 +28,23 @@ export function challengeHash(peerChallenge: Uint8Array, authChallenge: Uint8Arr
 }
 
 /** §8.5 ChallengeResponse: DES of the challenge under the three 7-octet slices of the zero-padded hash. */
-export function challengeResponse(challenge: Uint8Array, passwordHash: Uint8Array): Buffer {
-  const z = Buffer.alloc(21);
-  z.set(passwordHash);
+export function challengeResponse(challenge: Uint8Array, hashes: NtHashes): Buffer {
+  if (!hashes.des) {
+    const z = Buffer.alloc(21);
+    z.set(hashes.hash);
+    hashes.des = [desCipher(z.subarray(0, 7)), desCipher(z.subarray(7, 14)), desCipher(z.subarray(14, 21))];
+  }
+  // ECB without padding: each update turns one block into one block, so a cipher serves every request.
   return Buffer.concat([
-    desEncrypt(challenge, z.subarray(0, 7)),
-    desEncrypt(challenge, z.subarray(7, 14)),
-    desEncrypt(challenge, z.subarray(14, 21)),
+    hashes.des[0].update(challenge),
+    hashes.des[1].update(challenge),
+    hashes.des[2].update(challenge),
   ]);
 }
 
 /** §8.1 GenerateNTResponse. */
 export function ntResponse(authChallenge: Uint8Array, peerChallenge: Uint8Array, userName: string, hashes: NtHashes) {
-  return challengeResponse(challengeHash(peerChallenge, authChallenge, userName), hashes.hash);
+  return challengeResponse(challengeHash(peerChallenge, authChallenge, userName), hashes);
 }
 
 const MAGIC1 = Buffer.from('Magic server to client signing constant', 'ascii');
@@ -51,8 +58,13 @@ export function authenticatorResponse(
   authChallenge: Uint8Array,
   userName: string,
 ): string {
+  return authenticatorResponseFor(hashes, ntResp, challengeHash(peerChallenge, authChallenge, userName));
+}
+
+/** §8.7 with the ChallengeHash already computed (the server has it from checking the NT-Response). */
+export function authenticatorResponseFor(hashes: NtHashes, ntResp: Uint8Array, challenge: Uint8Array): string {
   const digest = sha1(hashes.hashHash, ntResp, MAGIC1);
-  const response = sha1(digest, challengeHash(peerChallenge, authChallenge, userName), MAGIC2);
+  const response = sha1(digest, challenge, MAGIC2);
   return `S=${response.toString('hex').toUpperCase()}`;
 }
 

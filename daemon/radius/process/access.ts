@@ -7,10 +7,11 @@ import type { NasEntry, PlanEntry, RadiusCache, SubscriberEntry } from '../cache
 import {
   Attr,
   type AttrIndex,
-  authenticatorResponse,
+  authenticatorResponseFor,
+  challengeHash,
+  challengeResponse,
   chapValid,
   mppeKeys,
-  ntResponse,
   safeEqual,
   saltEncrypt,
   unhidePassword,
@@ -120,10 +121,11 @@ export function decideAccess(ix: AttrIndex, nas: NasEntry, ctx: AccessContext): 
     const peerChallenge = resp.subarray(2, 18);
     const nt = resp.subarray(26, 50);
     const hashes = ctx.cache.ntHashesOf(sub);
-    if (!safeEqual(ntResponse(authChallenge, peerChallenge, username, hashes), nt)) {
+    const challenge = challengeHash(peerChallenge, authChallenge, username);
+    if (!safeEqual(challengeResponse(challenge, hashes), nt)) {
       return reject('bad-password', method, username, [msChapError(ident, authChallenge)]);
     }
-    const success = authenticatorResponse(hashes, nt, peerChallenge, authChallenge, username);
+    const success = authenticatorResponseFor(hashes, nt, challenge);
     const keys = mppeKeys(hashes, nt);
     extra = [
       vsa(MICROSOFT, MS_CHAP2_SUCCESS, Buffer.concat([Buffer.from([ident]), Buffer.from(success, 'ascii')])),

@@ -113,6 +113,19 @@ export function unhidePassword(hidden: Uint8Array, secret: Uint8Array, authentic
   return out.subarray(0, end);
 }
 
+const saltPool = Buffer.alloc(4096);
+let saltAt = saltPool.length;
+
+/** Two random octets, from a pool refilled 2,048 salts at a time (one call into the CSPRNG instead of one per key). */
+function randomSalt(): Buffer {
+  if (saltAt >= saltPool.length) {
+    randomFillSync(saltPool);
+    saltAt = 0;
+  }
+  saltAt += 2;
+  return Buffer.from(saltPool.subarray(saltAt - 2, saltAt));
+}
+
 /**
  * RFC 2548 §2.4.2 (MS-MPPE-Send-Key, -Recv-Key) and RFC 2868 §3.5 (Tunnel-Password): a two-octet salt with its high
  * bit set, then the plaintext prefixed by its length, padded, and XOR-chained with MD5(secret + authenticator + salt).
@@ -123,7 +136,7 @@ export function saltEncrypt(
   requestAuthenticator: Uint8Array,
   salt?: Buffer,
 ): Buffer {
-  const s = salt ?? randomBytes(2);
+  const s = salt ?? randomSalt();
   s[0]! |= 0x80;
   const length = Math.ceil((plain.length + 1) / 16) * 16;
   const p = Buffer.alloc(length);

@@ -170,7 +170,7 @@ export function createAccounting(config: AccountingConfig, deps: AccountingDeps)
             // left in the spool
           }
         })(),
-        new Promise((r) => setTimeout(r, 2000)),
+        new Promise((r) => setTimeout(r, 2000).unref()),
       ]);
     },
     counters: () => ({

@@ -194,7 +194,8 @@ export function createPostgres(config: PostgresConfig, deps: PostgresDeps): Post
           w.once('exit', () => resolve());
         });
         w.postMessage({ type: 'stop' });
-        await Promise.race([stopped, new Promise((r) => setTimeout(r, 5000))]);
+        // A backstop that does not itself keep the process alive once everything else has stopped.
+        await Promise.race([stopped, new Promise((r) => setTimeout(r, 5000).unref())]);
         await w.terminate();
       }
     },

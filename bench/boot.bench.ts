@@ -1,18 +1,17 @@
 // The daemon's boot with the embedded stores: time from spawn to `ready`, RSS at ready, time from SIGTERM to exit;
 // first boot (empty data directory) and second boot (same data).
 // Usage: node --import=tsx bench/boot.bench.ts
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { report } from './lib.ts';
+import { report, spawnWispd } from './lib.ts';
 
 if (process.argv.includes('--help')) {
   console.log('Usage: node --import=tsx bench/boot.bench.ts\nPrints one JSON line per result.');
   process.exit(0);
 }
 
-const root = new URL('..', import.meta.url).pathname;
+const _root = new URL('..', import.meta.url).pathname;
 const data = mkdtempSync(join(tmpdir(), 'wispd-bench-boot-'));
 
 function rssMb(pid: number): number {
@@ -22,17 +21,10 @@ function rssMb(pid: number): number {
 
 async function boot(name: string): Promise<void> {
   const t0 = performance.now();
-  const child = spawn(
-    process.execPath,
-    [`${root}bin/wispd.js`, 'start', '--config', `${root}config/wispd.example.yaml`],
-    {
-      env: { ...process.env, WISPD_DAEMON_DATA_DIR: data, WISPD_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const child = spawnWispd(data);
   let out = '';
   const ready = await new Promise<Record<string, number>>((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const line = out.split('\n').find((l) => l.includes('"msg":"ready"'));
       if (line) resolve(JSON.parse(line));

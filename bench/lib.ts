@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 /** What every bench shares: percentiles and the one JSON line per result. */
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -19,4 +20,31 @@ export function report(bench: string, figures: Record<string, number | string | 
 export function latencies(samples: number[]): { p50_ms: number; p99_ms: number } {
   const sorted = [...samples].sort((a, b) => a - b);
   return { p50_ms: percentile(sorted, 50), p99_ms: percentile(sorted, 99) };
+}
+
+/**
+ * `wispd start` with the example config, as `npm start` runs it, on its own data directory, with RADIUS on
+ * loopback ephemeral ports and no demo (the benches add their own NAS and subscribers). Logs on stdout, a pipe.
+ */
+export function spawnWispd(
+  dataDir: string,
+  opts: { nodeArgs?: string[]; env?: Record<string, string> } = {},
+): ChildProcess {
+  const root = new URL('..', import.meta.url).pathname;
+  return spawn(
+    process.execPath,
+    [...(opts.nodeArgs ?? []), `${root}bin/wispd.js`, 'start', '--config', `${root}config/wispd.example.yaml`],
+    {
+      env: {
+        ...process.env,
+        WISPD_DAEMON_DATA_DIR: dataDir,
+        WISPD_RADIUS_ADDRESS: '127.0.0.1',
+        WISPD_RADIUS_AUTH_PORT: '0',
+        WISPD_RADIUS_ACCT_PORT: '0',
+        WISPD_RADIUS_DEMO: 'false',
+        ...opts.env,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
 }

@@ -17,7 +17,7 @@ import { addPlan } from '../daemon/model/plan.ts';
 import { importSubscribers } from '../daemon/model/subscriber.ts';
 import { loadSecretBox } from '../daemon/security/secret-box.ts';
 import { DataDir } from '../daemon/store/datadir.ts';
-import { report } from './lib.ts';
+import { report, spawnWispd } from './lib.ts';
 import { BUCKET_US, BUCKETS, type Job, type LoadResult, type Mode } from './radius-shared.ts';
 
 const { values } = parseArgs({
@@ -171,21 +171,7 @@ async function measure(server: Server, mode: Mode) {
 async function startWispd(): Promise<Server> {
   progress(`starting wispd with ${USERS} subscribers`);
   const data = join(work, 'wispd-data');
-  const child = spawn(
-    process.execPath,
-    [`${root}bin/wispd.js`, 'start', '--config', `${root}config/wispd.example.yaml`],
-    {
-      env: {
-        ...process.env,
-        WISPD_DAEMON_DATA_DIR: data,
-        WISPD_RADIUS_ADDRESS: '127.0.0.1',
-        WISPD_RADIUS_AUTH_PORT: '0',
-        WISPD_RADIUS_ACCT_PORT: '0',
-        WISPD_RADIUS_DEMO: 'false',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const child = spawnWispd(data);
   children.push(child);
   const listening = JSON.parse(await waitForLine(child, /"RADIUS listening"/));
   await waitForLine(child, /"msg":"ready"/);

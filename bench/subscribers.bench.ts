@@ -2,7 +2,7 @@
 // report boot time to `ready`, the cache's load time, RSS and JavaScript heap with and without them, and so the memory
 // a subscriber costs.
 // Usage: node --import=tsx bench/subscribers.bench.ts [--subscribers 100000]
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { addPlan } from '../daemon/model/plan.ts';
 import { importSubscribers } from '../daemon/model/subscriber.ts';
 import { loadSecretBox } from '../daemon/security/secret-box.ts';
 import { DataDir } from '../daemon/store/datadir.ts';
-import { report } from './lib.ts';
+import { report, spawnWispd } from './lib.ts';
 
 const { values } = parseArgs({
   options: { subscribers: { type: 'string', default: '100000' }, help: { type: 'boolean' } },
@@ -22,7 +22,7 @@ if (values.help) {
   process.exit(0);
 }
 const N = Number(values.subscribers);
-const root = new URL('..', import.meta.url).pathname;
+const _root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'wispd-bench-subscribers-'));
 const data = join(work, 'data');
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
@@ -34,21 +34,7 @@ interface Run {
 }
 
 function start(): Run {
-  const child = spawn(
-    process.execPath,
-    [`${root}bin/wispd.js`, 'start', '--config', `${root}config/wispd.example.yaml`],
-    {
-      env: {
-        ...process.env,
-        WISPD_DAEMON_DATA_DIR: data,
-        WISPD_RADIUS_ADDRESS: '127.0.0.1',
-        WISPD_RADIUS_AUTH_PORT: '0',
-        WISPD_RADIUS_ACCT_PORT: '0',
-        WISPD_RADIUS_DEMO: 'false',
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const child = spawnWispd(data, { nodeArgs: ['--expose-gc'] });
   const run: Run = { child, lines: [], spawnedAt: performance.now() };
   let partial = '';
   child.stdout!.on('data', (d) => {

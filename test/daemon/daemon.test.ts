@@ -3,12 +3,10 @@
 // the same daemon on the real PostgreSQL and NATS servers.
 import { existsSync, readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
-import { createClickhouse } from '../../daemon/store/clickhouse/index.ts';
-import { DataDir } from '../../daemon/store/datadir.ts';
 import { createPostgres } from '../../daemon/store/postgres/index.ts';
 import { freshPostgres, natsUrl, randomId, repoRoot, silentLog, tmpDir } from '../helpers/env.ts';
 import { startWispd, wispd } from '../helpers/proc.ts';
-import { radclient } from '../helpers/radius.ts';
+import { radclient, stoppedDaemonClickhouse } from '../helpers/radius.ts';
 
 const example = ['--config', 'config/wispd.example.yaml'];
 // The example listens on 1812/1813 of every address; tests take ephemeral ports on loopback.
@@ -80,15 +78,7 @@ t.test(
     );
     await stopWithin(t, again, 10_000);
 
-    const dataDir = new DataDir(data);
-    dataDir.acquireOrThrow();
-    t.teardown(() => dataDir.release());
-    const ch = createClickhouse(
-      { url: '', database: 'wispd', username: 'default', password: '', request_timeout: 30_000 },
-      { log: silentLog(), dataDir },
-    );
-    await ch.start();
-    t.teardown(() => ch.stop());
+    const ch = await stoppedDaemonClickhouse(t, data);
     const events = await ch.query<{ event: string; n: string }>(
       'SELECT event, count() AS n FROM daemon_events GROUP BY event ORDER BY event',
     );

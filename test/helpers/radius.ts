@@ -8,8 +8,9 @@ import pg from 'pg';
 import type { Test } from 'tap';
 import { Attr, attr, buildRequest, Code, u32 } from '../../daemon/radius/codec/index.ts';
 import { loadSecretBox, type SecretBox } from '../../daemon/security/secret-box.ts';
+import { type ClickhouseStore, createClickhouse } from '../../daemon/store/clickhouse/index.ts';
 import { DataDir } from '../../daemon/store/datadir.ts';
-import { tmpDir } from './env.ts';
+import { silentLog, tmpDir } from './env.ts';
 import { type Child, startWispd } from './proc.ts';
 
 export interface RadclientResult {
@@ -209,4 +210,18 @@ export async function accountingLoad(
   );
   client.close();
   return acked;
+}
+
+/** The embedded ClickHouse of a daemon that has stopped (chDB belongs to one process: the daemon must be gone). */
+export async function stoppedDaemonClickhouse(t: Test, dataDir: string): Promise<ClickhouseStore> {
+  const dir = new DataDir(dataDir);
+  dir.acquireOrThrow();
+  t.teardown(() => dir.release());
+  const ch = createClickhouse(
+    { url: '', database: 'wispd', username: 'default', password: '', request_timeout: 30_000 },
+    { log: silentLog(), dataDir: dir },
+  );
+  await ch.start();
+  t.teardown(() => ch.stop());
+  return ch;
 }

@@ -26,10 +26,7 @@ import {
   saltDecrypt,
   vsa,
 } from '../../daemon/radius/codec/index.ts';
-import { createClickhouse } from '../../daemon/store/clickhouse/index.ts';
-import { DataDir } from '../../daemon/store/datadir.ts';
-import { silentLog } from '../helpers/env.ts';
-import { eventually, radclient, startDaemon, UdpClient } from '../helpers/radius.ts';
+import { eventually, radclient, startDaemon, stoppedDaemonClickhouse, UdpClient } from '../helpers/radius.ts';
 import { hex, readVectors } from '../helpers/vectors.ts';
 
 const dict = loadStandardDictionary();
@@ -352,15 +349,7 @@ t.test('unknown NAS: no answer; staff edits take effect on the next request', as
 
 t.test('after a stop: every record and auth outcome is in ClickHouse, retransmissions once', async (t) => {
   t.equal(await d.stop(), 0);
-  const dataDir = new DataDir(d.dataDir);
-  dataDir.acquireOrThrow();
-  t.teardown(() => dataDir.release());
-  const ch = createClickhouse(
-    { url: '', database: 'wispd', username: 'default', password: '', request_timeout: 30_000 },
-    { log: silentLog(), dataDir },
-  );
-  await ch.start();
-  t.teardown(() => ch.stop());
+  const ch = await stoppedDaemonClickhouse(t, d.dataDir);
   t.same(
     await ch.query("SELECT count() AS n FROM radius_accounting WHERE acct_session_id = 'dup-once'"),
     [{ n: '1' }],

@@ -2,10 +2,8 @@
 // same data, and every record that got an Accounting-Response is in ClickHouse exactly once.
 import t from 'tap';
 import { addNas } from '../../daemon/model/nas.ts';
-import { createClickhouse } from '../../daemon/store/clickhouse/index.ts';
-import { DataDir } from '../../daemon/store/datadir.ts';
-import { silentLog, tmpDir } from '../helpers/env.ts';
-import { accountingLoad, eventually, radclient, startDaemon } from '../helpers/radius.ts';
+import { tmpDir } from '../helpers/env.ts';
+import { accountingLoad, eventually, radclient, startDaemon, stoppedDaemonClickhouse } from '../helpers/radius.ts';
 
 const SECRET = 'durable-secret';
 
@@ -40,15 +38,7 @@ t.test('SIGKILL under accounting load loses nothing acknowledged and duplicates 
   t.ok(recovery, 'the spool reopened');
   t.equal(await d.stop(), 0);
 
-  const dir = new DataDir(dataDir);
-  dir.acquireOrThrow();
-  t.teardown(() => dir.release());
-  const ch = createClickhouse(
-    { url: '', database: 'wispd', username: 'default', password: '', request_timeout: 30_000 },
-    { log: silentLog(), dataDir: dir },
-  );
-  await ch.start();
-  t.teardown(() => ch.stop());
+  const ch = await stoppedDaemonClickhouse(t, dataDir);
   const rows = await ch.query<{ sid: string; n: string }>(
     "SELECT acct_session_id AS sid, count() AS n FROM radius_accounting WHERE startsWith(acct_session_id, 'k') GROUP BY sid",
   );

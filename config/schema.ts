@@ -2,6 +2,8 @@
  * wispd's one config schema. Each component declares its section next to its code; this file only assembles them,
  * in the order `dump-config` shows them.
  */
+
+import { coaSection } from '../daemon/coa/config.ts';
 import { daemonSection, logSection } from '../daemon/config.ts';
 import { accountingSection, radiusSection } from '../daemon/radius/config.ts';
 import { securitySection } from '../daemon/security/config.ts';
@@ -19,6 +21,7 @@ export const schema = section('wispd configuration', {
   security: securitySection,
   radius: radiusSection,
   accounting: accountingSection,
+  coa: coaSection,
 });
 
 export type Config = Infer<typeof schema>;
@@ -30,3 +33,4 @@ export type BusConfig = Config['nats'];
 export type SecurityConfig = Config['security'];
 export type RadiusConfig = Config['radius'];
 export type AccountingConfig = Config['accounting'];
+export type CoaConfig = Config['coa'];

@@ -4,7 +4,10 @@
  */
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.ts';
+import { type Coa, createCoa } from './coa/index.ts';
+import { registerCoaOperations } from './coa/operations.ts';
 import type { Component } from './component.ts';
+import { createControlServer } from './control/server.ts';
 import { createEventLoopMonitor } from './event-loop.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { Logger } from './log.ts';
@@ -42,6 +45,7 @@ export interface Daemon {
   readonly cache: RadiusCache;
   readonly sessions: Sessions;
   readonly accounting: Accounting;
+  readonly coa: Coa;
   readonly radius: RadiusListener;
   readonly lifecycle: Lifecycle;
   /** Starts every component; resolves to false when stop() was called before the daemon became ready. */
@@ -123,7 +127,8 @@ export function createDaemon(config: Config, log: Logger): Daemon {
             event_time: Math.floor(now / 1000),
             nas: cache.nas.byId(s.nasId)?.name ?? '',
             nas_id: s.nasId,
-            nas_ip: cache.nas.byId(s.nasId)?.address.split('/')[0] ?? '0.0.0.0',
+            nas_ip: s.nasAddress,
+            source: s.nasAddress,
             status: 'stale',
             acct_session_id: s.acctSessionId,
             username: s.username,
@@ -146,9 +151,24 @@ export function createDaemon(config: Config, log: Logger): Daemon {
   accounting = lifecycle.add(
     createAccounting(config.accounting, { log, dataDir, clickhouse, instance: () => instance }),
   );
+  const coa = lifecycle.add(
+    createCoa(config.coa, config.radius, {
+      log,
+      cache,
+      sessions,
+      clickhouse,
+      postgres,
+      box: () => security.box,
+      instance: () => instance,
+    }),
+  );
+  const control = createControlServer({ log, dataDir });
+  registerCoaOperations(control, coa, sessions);
   const radius = lifecycle.add(
     createRadiusListener(config.radius, { log, cache, sessions, accounting, clickhouse, instance: () => instance }),
   );
+
+  lifecycle.add(control);
 
   /** Appends to `daemon_events`; a failure is logged, never fatal (the record is history, not state). */
   async function record(event: 'start' | 'stop', detail: Record<string, unknown>): Promise<void> {
@@ -180,6 +200,7 @@ export function createDaemon(config: Config, log: Logger): Daemon {
     cache,
     sessions,
     accounting,
+    coa,
     radius,
     lifecycle,
 

@@ -18,6 +18,7 @@ export const errorCodes = {
   WISPD_INVALID_INPUT: 'a value given to a command or the panel cannot be stored (the message names the field)',
   WISPD_NOT_FOUND: 'the NAS, plan or subscriber named does not exist',
   WISPD_ALREADY_EXISTS: 'a NAS, plan or subscriber with that name already exists',
+  WISPD_CONTROL: 'a command that acts through the daemon could not reach it (it is not running, or did not answer)',
   WISPD_BUS_CONNECT: 'the NATS server cannot be reached',
   WISPD_BUS_NO_RESPONDERS: 'a bus request found nobody subscribed to its subject',
   WISPD_BUS_TIMEOUT: 'a bus request got no reply in time',

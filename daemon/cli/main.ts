@@ -7,6 +7,7 @@ import { messageOf, WispdError } from '../errors.ts';
 import { version } from '../version.ts';
 import { type GlobalOptions, load } from './load.ts';
 import { migrate } from './migrate.ts';
+import { registerOperationCommands } from './operations.ts';
 import { registerRecordCommands } from './records.ts';
 import { start } from './start.ts';
 
@@ -90,6 +91,7 @@ Example:
   .action((_opts, cmd: Command) => migrate(globals(cmd)));
 
 registerRecordCommands(program);
+registerOperationCommands(program);
 
 program
   .command('version')

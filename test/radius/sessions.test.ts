@@ -31,6 +31,7 @@ const rec = (over: Partial<AcctRecord>): AcctRecord => ({
   nas: 'n1',
   nas_id: nas.id,
   nas_ip: '10.0.0.1',
+  source: '10.0.0.1',
   status: 'start',
   acct_session_id: 's1',
   username: 'u1',

@@ -17,6 +17,8 @@ export interface AcctRecord {
   nas: string;
   nas_id: number;
   nas_ip: string;
+  /** The address the request came from: where CoA and Disconnect go for this session. Not stored in ClickHouse. */
+  source: string;
   status: AcctStatus;
   acct_session_id: string;
   username: string;
@@ -56,6 +58,7 @@ export function recordOf(
     nas: nas.name,
     nas_id: nas.id,
     nas_ip: ix.ipaddr(Attr.NasIpAddress) ?? source,
+    source,
     status: statusType === undefined ? 'other' : (STATUS[statusType] ?? 'other'),
     acct_session_id: ix.string(Attr.AcctSessionId) ?? '',
     username,

@@ -28,6 +28,10 @@ export interface Session {
   outputOctets: number;
   /** Seconds between interim updates expected from the NAS. */
   interimInterval: number;
+  /** Where the NAS sent this session's accounting from: where its CoA and Disconnect go. */
+  nasAddress: string;
+  /** The last CoA or Disconnect sent for this session, for staff. */
+  lastCoa?: { at: number; action: string; outcome: string };
 }
 
 export interface Sessions extends Component {
@@ -37,6 +41,8 @@ export interface Sessions extends Component {
   countFor(username: string, exceptMac?: string): number;
   forUser(username: string): Session[];
   all(): IterableIterator<Session>;
+  /** Marks a session changed outside accounting (its last CoA), to be written with the next flush. */
+  touch(session: Session): void;
   /** Writes pending changes to PostgreSQL now (`all`: counter updates too). */
   flush(all?: boolean): Promise<void>;
   /** Closes stale sessions now; returns them. */
@@ -129,6 +135,7 @@ export function createSessions(config: RadiusConfig, deps: SessionsDeps): Sessio
         inputOctets: rec.input_octets,
         outputOctets: rec.output_octets,
         interimInterval: deps.defaultInterval(rec.subscriber_id),
+        nasAddress: rec.source,
       };
       sessions.set(key, s);
       index(s);
@@ -144,6 +151,7 @@ export function createSessions(config: RadiusConfig, deps: SessionsDeps): Sessio
       s.inputOctets = Math.max(s.inputOctets, rec.input_octets);
       s.outputOctets = Math.max(s.outputOctets, rec.output_octets);
       if (rec.framed_ip !== '0.0.0.0') s.framedIp = rec.framed_ip;
+      s.nasAddress = rec.source;
       updated.add(key);
       return s;
     }
@@ -186,18 +194,24 @@ export function createSessions(config: RadiusConfig, deps: SessionsDeps): Sessio
         if (live.length) {
           await c.query(
             `INSERT INTO radius_session (nas_id, acct_session_id, username, subscriber_id, framed_ip, calling_station_id,
-               nas_port_id, started_at, updated_at, session_time, input_octets, output_octets, interim_interval)
+               nas_port_id, started_at, updated_at, session_time, input_octets, output_octets, interim_interval,
+               nas_address, last_coa_at, last_coa_action, last_coa_outcome)
              SELECT u.nas_id, u.sid, u.username, NULLIF(u.subscriber_id, 0), NULLIF(u.framed_ip, '0.0.0.0')::inet,
                u.csid, u.port, to_timestamp(u.started / 1000.0), to_timestamp(u.updated / 1000.0), u.stime,
-               u.input, u.output, u.interval
+               u.input, u.output, u.interval, u.nas_address::inet, to_timestamp(u.coa_at / 1000.0), u.coa_action,
+               u.coa_outcome
              FROM unnest($1::int[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
-               $8::float8[], $9::float8[], $10::int[], $11::int8[], $12::int8[], $13::int[])
-               AS u(nas_id, sid, username, subscriber_id, framed_ip, csid, port, started, updated, stime, input, output, interval)
+               $8::float8[], $9::float8[], $10::int[], $11::int8[], $12::int8[], $13::int[], $14::text[], $15::float8[],
+               $16::text[], $17::text[])
+               AS u(nas_id, sid, username, subscriber_id, framed_ip, csid, port, started, updated, stime, input, output,
+                 interval, nas_address, coa_at, coa_action, coa_outcome)
              WHERE EXISTS (SELECT 1 FROM nas WHERE nas.id = u.nas_id)
                AND (u.subscriber_id = 0 OR EXISTS (SELECT 1 FROM subscriber s WHERE s.id = u.subscriber_id))
              ON CONFLICT (nas_id, acct_session_id) DO UPDATE SET username = excluded.username,
                framed_ip = excluded.framed_ip, updated_at = excluded.updated_at, session_time = excluded.session_time,
-               input_octets = excluded.input_octets, output_octets = excluded.output_octets`,
+               input_octets = excluded.input_octets, output_octets = excluded.output_octets,
+               nas_address = excluded.nas_address, last_coa_at = excluded.last_coa_at,
+               last_coa_action = excluded.last_coa_action, last_coa_outcome = excluded.last_coa_outcome`,
             [
               live.map((s) => s.nasId),
               live.map((s) => s.acctSessionId),
@@ -212,6 +226,10 @@ export function createSessions(config: RadiusConfig, deps: SessionsDeps): Sessio
               live.map((s) => s.inputOctets),
               live.map((s) => s.outputOctets),
               live.map((s) => s.interimInterval),
+              live.map((s) => s.nasAddress),
+              live.map((s) => s.lastCoa?.at ?? null),
+              live.map((s) => s.lastCoa?.action ?? null),
+              live.map((s) => s.lastCoa?.outcome ?? null),
             ],
           );
         }
@@ -265,8 +283,13 @@ export function createSessions(config: RadiusConfig, deps: SessionsDeps): Sessio
         input_octets: string;
         output_octets: string;
         interim_interval: number;
+        nas_address: string | null;
+        last_coa_at: Date | null;
+        last_coa_action: string | null;
+        last_coa_outcome: string | null;
       }>(`SELECT nas_id, acct_session_id, username, subscriber_id, host(framed_ip) AS framed_ip, calling_station_id,
-            nas_port_id, started_at, updated_at, session_time, input_octets, output_octets, interim_interval
+            nas_port_id, started_at, updated_at, session_time, input_octets, output_octets, interim_interval,
+            host(nas_address) AS nas_address, last_coa_at, last_coa_action, last_coa_outcome
           FROM radius_session`);
       for (const r of rows) {
         const s: Session = {
@@ -284,6 +307,16 @@ export function createSessions(config: RadiusConfig, deps: SessionsDeps): Sessio
           inputOctets: Number(r.input_octets),
           outputOctets: Number(r.output_octets),
           interimInterval: r.interim_interval,
+          nasAddress: r.nas_address ?? '0.0.0.0',
+          ...(r.last_coa_at
+            ? {
+                lastCoa: {
+                  at: r.last_coa_at.getTime(),
+                  action: r.last_coa_action ?? '',
+                  outcome: r.last_coa_outcome ?? '',
+                },
+              }
+            : {}),
         };
         sessions.set(s.key, s);
         index(s);
@@ -304,6 +337,9 @@ export function createSessions(config: RadiusConfig, deps: SessionsDeps): Sessio
     counters: () => ({ ...counters, active: sessions.size, pending_writes: dirty.size + updated.size }),
     describe: () => `${sessions.size} live sessions`,
     apply,
+    touch(s) {
+      if (sessions.get(s.key) === s) dirty.add(s.key);
+    },
     countFor(username, exceptMac) {
       const set = byUser.get(username);
       if (!set) return 0;

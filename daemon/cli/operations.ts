@@ -1,0 +1,84 @@
+/** `wispd disconnect|coa|suspend|resume`: act on live sessions through the running daemon (its control socket). */
+import type { Command } from 'commander';
+import { formatRate, parseRate } from '../../config/units.ts';
+import type { CoaResult } from '../coa/index.ts';
+import { control } from '../control/client.ts';
+import { invalid } from '../model/db.ts';
+import { DataDir } from '../store/datadir.ts';
+import { type GlobalOptions, load } from './load.ts';
+
+const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
+
+function describe(r: CoaResult): string {
+  const how = `${r.kind === 'coa' ? 'CoA' : 'Disconnect'} ${r.outcome.toUpperCase()}${r.errorCause ? ` (${r.errorCause})` : ''}`;
+  const line = `${r.nas}  ${r.username}  ${r.acctSessionId}  ${how}  ${r.attempts} attempt(s), ${r.latencyMs} ms`;
+  return r.fallback ? `${line}\n  then ${describe(r.fallback)}` : line;
+}
+
+async function run(cmd: Command, op: string, args: Record<string, unknown>): Promise<void> {
+  const { config } = load(globals(cmd));
+  const results = await control<CoaResult[]>(new DataDir(config.daemon.data_dir), op, { actor: 'cli', ...args });
+  if (results.length === 0) process.stdout.write('no live session\n');
+  for (const r of results) process.stdout.write(`${describe(r)}\n`);
+  // Exit 1 when a NAS did not acknowledge, so that scripts notice.
+  if (results.some((r) => r.outcome !== 'ack' && r.fallback?.outcome !== 'ack')) process.exitCode = 1;
+}
+
+/** "5M/1M": down/up, as the subscriber sees them. */
+function parseDownUp(text: string): { rateDown: number; rateUp: number } {
+  const [down, up] = text.split('/');
+  const rateDown = down ? parseRate(down) : undefined;
+  const rateUp = up ? parseRate(up) : undefined;
+  if (!rateDown || !rateUp) throw invalid('rate', text, 'down/up rates such as 5M/1M');
+  return { rateDown, rateUp };
+}
+
+export function registerOperationCommands(program: Command): void {
+  program
+    .command('disconnect')
+    .description("Disconnect a subscriber's live sessions (or one of them) by Disconnect-Request to its NAS.")
+    .argument('<username>', 'the login')
+    .option('--session <acct-session-id>', 'only this session')
+    .option('--reason <text>', 'written to the CoA ledger')
+    .addHelpText(
+      'after',
+      '\nPrints each NAS answer; exit 1 when one did not acknowledge.\n\nExample:\n  wispd disconnect alice --reason "moved to a new CPE"',
+    )
+    .action((username: string, o: { session?: string; reason?: string }, cmd: Command) =>
+      run(cmd, 'disconnect', { username, ...o }),
+    );
+
+  program
+    .command('coa')
+    .description("Change the rate of a subscriber's live sessions by CoA-Request (or as its NAS profile says).")
+    .argument('<username>', 'the login')
+    .requiredOption('--rate <down/up>', 'the new rate, down/up as the subscriber sees them: 5M/1M')
+    .option('--session <acct-session-id>', 'only this session')
+    .option('--reason <text>', 'written to the CoA ledger')
+    .addHelpText('after', '\nExample:\n  wispd coa alice --rate 5M/1M --reason "line test"')
+    .action((username: string, o: { rate: string; session?: string; reason?: string }, cmd: Command) => {
+      const rate = parseDownUp(o.rate);
+      return run(cmd, 'coa', {
+        username,
+        session: o.session,
+        reason: o.reason ?? `rate ${formatRate(rate.rateDown)}/${formatRate(rate.rateUp)}`,
+        ...rate,
+      });
+    });
+
+  program
+    .command('suspend')
+    .description(
+      'Suspend a subscriber: later logins are rejected (or walled), live sessions are disconnected or walled now.',
+    )
+    .argument('<username>', 'the login')
+    .option('--reason <text>', 'written to the CoA ledger')
+    .action((username: string, o: { reason?: string }, cmd: Command) => run(cmd, 'suspend', { username, ...o }));
+
+  program
+    .command('resume')
+    .description("Resume a suspended subscriber: live sessions get the plan's rate back (by CoA, or a Disconnect).")
+    .argument('<username>', 'the login')
+    .option('--reason <text>', 'written to the CoA ledger')
+    .action((username: string, o: { reason?: string }, cmd: Command) => run(cmd, 'resume', { username, ...o }));
+}

@@ -1,0 +1,44 @@
+/** The CoA operations the control socket offers to the CLI (the panel calls the Coa component directly). */
+
+import type { ControlServer } from '../control/server.ts';
+import { WispdError } from '../errors.ts';
+import { invalid } from '../model/db.ts';
+import type { Sessions } from '../radius/sessions/index.ts';
+import type { Coa, CoaContext } from './index.ts';
+
+const text = (args: Record<string, unknown>, key: string): string => {
+  const v = args[key];
+  if (typeof v !== 'string' || v === '') throw invalid(key, v, 'is required');
+  return v;
+};
+
+export function registerCoaOperations(control: ControlServer, coa: Coa, sessions: Sessions): void {
+  const ctx = (args: Record<string, unknown>): CoaContext => ({
+    actor: typeof args.actor === 'string' ? args.actor : 'cli',
+    ...(typeof args.reason === 'string' ? { reason: args.reason } : {}),
+  });
+  /** The subscriber's live sessions, or the one named. */
+  const targets = (args: Record<string, unknown>) => {
+    const username = text(args, 'username');
+    const all = sessions.forUser(username);
+    const only = typeof args.session === 'string' ? all.filter((s) => s.acctSessionId === args.session) : all;
+    if (only.length === 0) {
+      throw new WispdError(
+        'WISPD_NOT_FOUND',
+        `${username} has no live session${args.session ? ` ${args.session}` : ''}`,
+        {},
+      );
+    }
+    return only;
+  };
+
+  control.handle('disconnect', async (args) => Promise.all(targets(args).map((s) => coa.disconnect(s, ctx(args)))));
+  control.handle('coa', async (args) => {
+    const rateDown = Number(args.rateDown);
+    const rateUp = Number(args.rateUp);
+    if (!(rateDown > 0) || !(rateUp > 0)) throw invalid('rate', args.rate, 'a rate such as 5M/1M (down/up)');
+    return Promise.all(targets(args).map((s) => coa.changeRate(s, { rateDown, rateUp }, ctx(args))));
+  });
+  control.handle('suspend', async (args) => coa.suspend(text(args, 'username'), ctx(args)));
+  control.handle('resume', async (args) => coa.resume(text(args, 'username'), ctx(args)));
+}

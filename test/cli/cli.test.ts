@@ -8,7 +8,20 @@ import { schema } from '../../config/schema.ts';
 import { repoRoot, tmpDir } from '../helpers/env.ts';
 import { cleanEnv, wispd } from '../helpers/proc.ts';
 
-const commands = ['start', 'check-config', 'dump-config', 'migrate', 'version', 'nas', 'plan', 'subscriber'];
+const commands = [
+  'start',
+  'check-config',
+  'dump-config',
+  'migrate',
+  'version',
+  'nas',
+  'plan',
+  'subscriber',
+  'disconnect',
+  'coa',
+  'suspend',
+  'resume',
+];
 const subcommands = [
   'nas add',
   'nas list',

@@ -30,3 +30,16 @@ export function parseBytes(text: string): number | undefined {
   const n = Math.round(Number(m[1]) * 1024 ** exp);
   return Number.isSafeInteger(n) && n > 0 ? n : undefined;
 }
+
+/** 5 × 2^30 → "5G"; exact in the largest binary unit that divides it, else bytes. */
+export function formatBytes(bytes: number): string {
+  for (const [unit, size] of [
+    ['T', 1024 ** 4],
+    ['G', 1024 ** 3],
+    ['M', 1024 ** 2],
+    ['k', 1024],
+  ] as const) {
+    if (bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
+}

@@ -4,13 +4,15 @@
  */
 import { hostname } from 'node:os';
 import type { Config } from '../config/schema.ts';
-import { type Coa, createCoa } from './coa/index.ts';
+import { type Coa, type CoaAction, createCoa } from './coa/index.ts';
 import { registerCoaOperations } from './coa/operations.ts';
 import type { Component } from './component.ts';
 import { createControlServer } from './control/server.ts';
 import { createEventLoopMonitor } from './event-loop.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { Logger } from './log.ts';
+import { createFup, type Fup } from './policy/fup/index.ts';
+import { registerFupOperations } from './policy/fup/operations.ts';
 import { type Accounting, createAccounting } from './radius/accounting/index.ts';
 import { createRadiusCache, type RadiusCache } from './radius/cache/index.ts';
 import { loadStandardDictionary } from './radius/codec/index.ts';
@@ -46,6 +48,7 @@ export interface Daemon {
   readonly sessions: Sessions;
   readonly accounting: Accounting;
   readonly coa: Coa;
+  readonly fup: Fup;
   readonly radius: RadiusListener;
   readonly lifecycle: Lifecycle;
   /** Starts every component; resolves to false when stop() was called before the daemon became ready. */
@@ -162,10 +165,53 @@ export function createDaemon(config: Config, log: Logger): Daemon {
       instance: () => instance,
     }),
   );
+  const fupContext = (reason: string, action: CoaAction) => ({ ctx: { actor: 'fup', reason }, action });
+  const fup = lifecycle.add(
+    createFup({
+      log,
+      postgres,
+      bus,
+      changes,
+      subscriber: (id) => {
+        const sub = cache.subscriberById(id);
+        if (!sub) return undefined;
+        return { id, username: sub.username, cycleDay: sub.cycleDay, rules: cache.plan(sub.planId)?.rules };
+      },
+      actions: {
+        throttle: (username, rate, reason) => {
+          const { ctx, action } = fupContext(reason, 'fup-throttle');
+          return Promise.all(sessions.forUser(username).map((s) => coa.changeRate(s, rate, ctx, action)));
+        },
+        block: (username, reason) => {
+          const { ctx, action } = fupContext(reason, 'fup-block');
+          return Promise.all(sessions.forUser(username).map((s) => coa.disconnect(s, ctx, action)));
+        },
+        restore: (username, reason) => {
+          const { ctx, action } = fupContext(reason, 'fup-restore');
+          const sub = cache.subscriber(username);
+          const plan = sub && cache.plan(sub.planId)?.plan;
+          return Promise.all(
+            sessions
+              .forUser(username)
+              .map((s) => (plan ? coa.changeRate(s, plan, ctx, action) : coa.disconnect(s, ctx, action))),
+          );
+        },
+      },
+    }),
+  );
   const control = createControlServer({ log, dataDir });
+  registerFupOperations(control, fup, cache);
   registerCoaOperations(control, coa, sessions);
   const radius = lifecycle.add(
-    createRadiusListener(config.radius, { log, cache, sessions, accounting, clickhouse, instance: () => instance }),
+    createRadiusListener(config.radius, {
+      log,
+      cache,
+      sessions,
+      accounting,
+      fup,
+      clickhouse,
+      instance: () => instance,
+    }),
   );
 
   lifecycle.add(control);
@@ -201,6 +247,7 @@ export function createDaemon(config: Config, log: Logger): Daemon {
     sessions,
     accounting,
     coa,
+    fup,
     radius,
     lifecycle,
 

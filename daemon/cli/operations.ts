@@ -1,9 +1,10 @@
 /** `wispd disconnect|coa|suspend|resume`: act on live sessions through the running daemon (its control socket). */
 import type { Command } from 'commander';
-import { formatRate, parseRate } from '../../config/units.ts';
+import { formatBytes, formatRate, parseRate } from '../../config/units.ts';
 import type { CoaResult } from '../coa/index.ts';
 import { control } from '../control/client.ts';
 import { invalid } from '../model/db.ts';
+import type { Usage } from '../policy/fup/index.ts';
 import { DataDir } from '../store/datadir.ts';
 import { type GlobalOptions, load } from './load.ts';
 
@@ -33,7 +34,54 @@ function parseDownUp(text: string): { rateDown: number; rateUp: number } {
   return { rateDown, rateUp };
 }
 
+function printUsage(u: Usage): void {
+  const lines = [
+    `username:  ${u.username}`,
+    `period:    ${u.period}, ${u.periodStart} to ${u.periodEnd}`,
+    `used:      ${formatBytes(u.bytes)} (${u.bytes} bytes) of ${formatBytes(u.limit)} = ${u.percent}%`,
+    `quota:     ${formatBytes(u.quota)}${u.topups ? ` + ${formatBytes(u.topups)} top-ups` : ''}`,
+    `state:     ${u.state === 'none' ? 'within the quota' : u.state}`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function usageCommand(cmd: Command, op: string, args: Record<string, unknown>, json: boolean): Promise<void> {
+  const { config } = load(globals(cmd));
+  const usage = await control<Usage>(new DataDir(config.daemon.data_dir), op, { actor: 'cli', ...args });
+  if (json) process.stdout.write(`${JSON.stringify(usage, null, 2)}\n`);
+  else printUsage(usage);
+}
+
 export function registerOperationCommands(program: Command): void {
+  program
+    .command('usage')
+    .description("A subscriber's fair-usage counter for the current period: used, quota, top-ups, state.")
+    .argument('<username>', 'the login')
+    .option('--json', 'as JSON')
+    .action((username: string, o: { json?: boolean }, cmd: Command) =>
+      usageCommand(cmd, 'usage', { username }, Boolean(o.json)),
+    );
+
+  program
+    .command('topup')
+    .description(
+      "Add bytes to a subscriber's quota (until the period ends, or --expires); a throttled subscriber gets the plan's rate back by CoA.",
+    )
+    .argument('<username>', 'the login')
+    .argument('<bytes>', 'how much: 5G, 500M')
+    .option('--bonus', 'record it as bonus traffic rather than a sold top-up')
+    .option('--expires <date>', 'when the extra bytes expire (default: the end of the current period)')
+    .option('--json', 'as JSON')
+    .addHelpText('after', '\nExample:\n  wispd topup alice 5G')
+    .action((username: string, bytes: string, o: { bonus?: boolean; expires?: string; json?: boolean }, cmd: Command) =>
+      usageCommand(
+        cmd,
+        'topup',
+        { username, bytes, kind: o.bonus ? 'bonus' : 'topup', expires: o.expires },
+        Boolean(o.json),
+      ),
+    );
+
   program
     .command('disconnect')
     .description("Disconnect a subscriber's live sessions (or one of them) by Disconnect-Request to its NAS.")

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseDuration } from '../../config/define.ts';
-import { formatRate, parseRate } from '../../config/units.ts';
+import { formatBytes, formatRate, parseBytes, parseRate } from '../../config/units.ts';
 import { invalid } from '../model/db.ts';
 import { addNas, listNas, NAS_VENDORS, removeNas } from '../model/nas.ts';
 import { addPlan, listPlans, type Plan, updatePlan } from '../model/plan.ts';
@@ -43,6 +43,13 @@ function count(field: string, text: string | undefined): number | undefined {
   return Number(text);
 }
 
+const fupText = (p: Plan) =>
+  p.fupRules
+    ? 'rules'
+    : p.fupQuota
+      ? `${formatBytes(p.fupQuota)}/${p.fupPeriod}${p.fupThrottleDown ? ` then ${formatRate(p.fupThrottleDown)}/${formatRate(p.fupThrottleUp!)}` : ' then block'}`
+      : null;
+
 const planRow = (p: Plan & { subscribers?: number }) => ({
   name: p.name,
   down: formatRate(p.rateDown),
@@ -53,6 +60,7 @@ const planRow = (p: Plan & { subscribers?: number }) => ({
   interim: p.interimInterval,
   pool: p.ipPool,
   sim_use: p.simultaneousUse,
+  fup: fupText(p),
   subscribers: p.subscribers,
 });
 
@@ -129,8 +137,44 @@ export function registerRecordCommands(program: Command): void {
       .option('--idle-timeout <seconds>', 'Idle-Timeout')
       .option('--interim-interval <seconds>', 'Acct-Interim-Interval, at least 60 (default 300)')
       .option('--ip-pool <name>', 'Framed-Pool for subscribers without a static address')
-      .option('--simultaneous-use <n>', 'sessions a subscriber may have at once (default 1)');
+      .option('--simultaneous-use <n>', 'sessions a subscriber may have at once (default 1)')
+      .option('--fup-quota <bytes>', 'fair usage: bytes per period (100G, 500M), both directions counted')
+      .option('--fup-period <period>', 'fair usage period: day, week, month or cycle (the billing cycle)')
+      .option(
+        '--fup-throttle <down/up>',
+        'fair usage: the rate over the quota (5M/1M); without it, over quota is blocked',
+      )
+      .option(
+        '--fup-rules <json>',
+        'fair usage rules as JSON: {quota, period, thresholds:[{percent, action, rateDown, rateUp}], windows:[{from, to, mode, factor}]}',
+      );
+  const fup = (o: Record<string, string | undefined>) => {
+    const out: Record<string, unknown> = {};
+    if (o.fupQuota !== undefined) {
+      const bytes = parseBytes(o.fupQuota);
+      if (!bytes) throw invalid('fup-quota', o.fupQuota, 'an amount such as 100G or 500M');
+      out.fupQuota = bytes;
+    }
+    if (o.fupPeriod !== undefined) out.fupPeriod = o.fupPeriod;
+    if (o.fupThrottle !== undefined) {
+      const [down, up] = o.fupThrottle.split('/');
+      const rateDown = down ? parseRate(down) : undefined;
+      const rateUp = up ? parseRate(up) : undefined;
+      if (!rateDown || !rateUp) throw invalid('fup-throttle', o.fupThrottle, 'down/up rates such as 1M/1M');
+      out.fupThrottleDown = rateDown;
+      out.fupThrottleUp = rateUp;
+    }
+    if (o.fupRules !== undefined) {
+      try {
+        out.fupRules = JSON.parse(o.fupRules);
+      } catch {
+        throw invalid('fup-rules', o.fupRules, 'is not JSON');
+      }
+    }
+    return out;
+  };
   const planChange = (o: Record<string, string | undefined>) => ({
+    ...fup(o),
     rateDown: rate('rate-down', o.rateDown),
     rateUp: rate('rate-up', o.rateUp),
     burstDown: rate('burst-down', o.burstDown),
@@ -174,7 +218,7 @@ export function registerRecordCommands(program: Command): void {
   ).action((name: string, o, cmd: Command) =>
     withRecords(globals(cmd), async ({ db }) => {
       const p = await updatePlan(db, name, defined(planChange(o)));
-      printTable([planRow(p)], ['name', 'down', 'up', 'burst', 'session_timeout', 'interim', 'pool', 'sim_use']);
+      printTable([planRow(p)], ['name', 'down', 'up', 'burst', 'session_timeout', 'interim', 'pool', 'sim_use', 'fup']);
     }),
   );
 

@@ -1,4 +1,5 @@
-/** Plans: speed, burst, timeouts, address pool, simultaneous use. Shared by the daemon, the CLI and the panel. */
+/** Plans: speed, burst, timeouts, address pool, simultaneous use, FUP. Shared by the daemon, the CLI and the panel. */
+import { FUP_PERIODS, validateRules } from '../policy/fup/rules.ts';
 import { invalid, notFound, type Queryable, unique } from './db.ts';
 
 export interface PlanInput {
@@ -12,6 +13,13 @@ export interface PlanInput {
   interimInterval?: number;
   ipPool?: string | null;
   simultaneousUse?: number;
+  /** Bytes per FUP period; with fupPeriod, the simple FUP (throttle to fupThrottle*, or block, at 100 %). */
+  fupQuota?: number | null;
+  fupPeriod?: string | null;
+  fupThrottleDown?: number | null;
+  fupThrottleUp?: number | null;
+  /** Richer FUP rules (thresholds, windows) as JSON; see policy/fup/rules.ts. */
+  fupRules?: unknown;
 }
 
 export interface Plan {
@@ -26,12 +34,18 @@ export interface Plan {
   interimInterval: number;
   ipPool: string | null;
   simultaneousUse: number;
+  fupQuota: number | null;
+  fupPeriod: string | null;
+  fupThrottleDown: number | null;
+  fupThrottleUp: number | null;
+  fupRules: unknown;
 }
 
 export const PLAN_COLUMNS = `id, name, rate_down::float8 AS "rateDown", rate_up::float8 AS "rateUp",
   burst_down::float8 AS "burstDown", burst_up::float8 AS "burstUp", session_timeout AS "sessionTimeout",
   idle_timeout AS "idleTimeout", interim_interval AS "interimInterval", ip_pool AS "ipPool",
-  simultaneous_use AS "simultaneousUse"`;
+  simultaneous_use AS "simultaneousUse", fup_quota::float8 AS "fupQuota", fup_period AS "fupPeriod",
+  fup_throttle_down::float8 AS "fupThrottleDown", fup_throttle_up::float8 AS "fupThrottleUp", fup_rules AS "fupRules"`;
 
 const positive = (field: string, v: number | null | undefined, min = 1) => {
   if (v === undefined || v === null) return;
@@ -56,6 +70,19 @@ export function validatePlan(input: PlanInput): PlanInput {
   if (input.ipPool !== undefined && input.ipPool !== null && !/^[A-Za-z0-9._-]{1,63}$/.test(input.ipPool)) {
     throw invalid('ip-pool', input.ipPool, 'a pool name: letters, digits, dot, dash, underscore');
   }
+  positive('fup-quota', input.fupQuota);
+  positive('fup-throttle', input.fupThrottleDown);
+  positive('fup-throttle', input.fupThrottleUp);
+  if (
+    input.fupPeriod !== undefined &&
+    input.fupPeriod !== null &&
+    !(FUP_PERIODS as readonly string[]).includes(input.fupPeriod)
+  ) {
+    throw invalid('fup-period', input.fupPeriod, `one of ${FUP_PERIODS.join(', ')}`);
+  }
+  if (Boolean(input.fupQuota) !== Boolean(input.fupPeriod))
+    throw invalid('fup-quota', input.fupQuota, 'goes with --fup-period');
+  if (input.fupRules !== undefined && input.fupRules !== null) validateRules(input.fupRules);
   return input;
 }
 
@@ -64,8 +91,9 @@ export async function addPlan(db: Queryable, input: PlanInput): Promise<Plan> {
   return unique('plan', p.name, async () => {
     const { rows } = await db.query<Plan>(
       `INSERT INTO plan (name, rate_down, rate_up, burst_down, burst_up, session_timeout, idle_timeout,
-         interim_interval, ip_pool, simultaneous_use)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, 300), $9, COALESCE($10, 1)) RETURNING ${PLAN_COLUMNS}`,
+         interim_interval, ip_pool, simultaneous_use, fup_quota, fup_period, fup_throttle_down, fup_throttle_up, fup_rules)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, 300), $9, COALESCE($10, 1), $11, $12, $13, $14, $15)
+       RETURNING ${PLAN_COLUMNS}`,
       [
         p.name,
         p.rateDown,
@@ -77,6 +105,11 @@ export async function addPlan(db: Queryable, input: PlanInput): Promise<Plan> {
         p.interimInterval ?? null,
         p.ipPool ?? null,
         p.simultaneousUse ?? null,
+        p.fupQuota ?? null,
+        p.fupPeriod ?? null,
+        p.fupThrottleDown ?? null,
+        p.fupThrottleUp ?? null,
+        p.fupRules === undefined || p.fupRules === null ? null : JSON.stringify(p.fupRules),
       ],
     );
     return rows[0]!;
@@ -89,7 +122,8 @@ export async function updatePlan(db: Queryable, name: string, change: Partial<Om
   const next = validatePlan({ ...current, ...change, name });
   const { rows } = await db.query<Plan>(
     `UPDATE plan SET rate_down = $2, rate_up = $3, burst_down = $4, burst_up = $5, session_timeout = $6,
-       idle_timeout = $7, interim_interval = $8, ip_pool = $9, simultaneous_use = $10, updated_at = now()
+       idle_timeout = $7, interim_interval = $8, ip_pool = $9, simultaneous_use = $10, fup_quota = $11,
+       fup_period = $12, fup_throttle_down = $13, fup_throttle_up = $14, fup_rules = $15, updated_at = now()
      WHERE name = $1 RETURNING ${PLAN_COLUMNS}`,
     [
       name,
@@ -102,6 +136,11 @@ export async function updatePlan(db: Queryable, name: string, change: Partial<Om
       next.interimInterval,
       next.ipPool ?? null,
       next.simultaneousUse,
+      next.fupQuota ?? null,
+      next.fupPeriod ?? null,
+      next.fupThrottleDown ?? null,
+      next.fupThrottleUp ?? null,
+      next.fupRules === undefined || next.fupRules === null ? null : JSON.stringify(next.fupRules),
     ],
   );
   return rows[0]!;

@@ -27,6 +27,8 @@ export interface Subscriber {
   staticIp: string | null;
   mac: string | null;
   simultaneousUse: number | null;
+  /** Day of the month the billing cycle starts (FUP 'cycle' periods). */
+  cycleDay: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -37,7 +39,8 @@ export interface SubscriberWithPassword extends Subscriber {
 }
 
 const COLUMNS = `s.id, s.username, s.plan_id AS "planId", p.name AS plan, s.status, s.expires_at AS "expiresAt",
-  host(s.static_ip) AS "staticIp", s.mac, s.simultaneous_use AS "simultaneousUse", s.created_at AS "createdAt",
+  host(s.static_ip) AS "staticIp", s.mac, s.simultaneous_use AS "simultaneousUse", s.cycle_day AS "cycleDay",
+  s.created_at AS "createdAt",
   s.updated_at AS "updatedAt"`;
 const FROM = 'subscriber s JOIN plan p ON p.id = s.plan_id';
 

@@ -14,6 +14,7 @@ import {
   type SubscriberStatus,
   type SubscriberWithPassword,
 } from '../../model/subscriber.ts';
+import { type FupRules, rulesOf } from '../../policy/fup/rules.ts';
 import type { SecretBox } from '../../security/secret-box.ts';
 import type { Changes } from '../../store/changes.ts';
 import type { PostgresStore } from '../../store/postgres/index.ts';
@@ -38,12 +39,15 @@ export interface SubscriberEntry {
   /** 12 lower-case hex digits of the bound Calling-Station-Id. */
   readonly mac: string | null;
   readonly simultaneousUse: number | null;
+  readonly cycleDay: number;
   /** MS-CHAP hashes, computed on the first MS-CHAPv2 request (MD4 at load would slow a large boot). */
   nt: NtHashes | undefined;
 }
 
 export interface PlanEntry {
   readonly plan: Plan;
+  /** Its FUP rules, checked when the plan was loaded. */
+  readonly rules: FupRules | undefined;
   readonly replies: Readonly<Record<NasVendor, Buffer>>;
   /** Framed-Pool bytes, for subscribers without a static address. */
   readonly pool: Buffer | null;
@@ -59,6 +63,8 @@ export interface RadiusCache extends Component {
   walledGarden(vendor: NasVendor): Buffer | null;
   /** The NT hashes of a subscriber's password, computed once. */
   ntHashesOf(entry: SubscriberEntry): NtHashes;
+  /** A plan's reply with another rate (an FUP throttle), compiled once per plan, vendor and rate. */
+  throttledReply(planId: number, vendor: NasVendor, rate: { rateDown: number; rateUp: number }): Buffer | undefined;
 }
 
 export interface RadiusCacheDeps {
@@ -74,6 +80,7 @@ export function createRadiusCache(config: RadiusConfig, deps: RadiusCacheDeps): 
   const dict = deps.dictionary;
   const nas = new NasTable();
   const plans = new Map<number, PlanEntry>();
+  const throttled = new Map<string, Buffer>();
   const byName = new Map<string, SubscriberEntry>();
   const byId = new Map<number, SubscriberEntry>();
   const counters = { reloads_nas: 0, reloads_plan: 0, reloads_subscriber: 0, load_ms: 0 };
@@ -82,6 +89,7 @@ export function createRadiusCache(config: RadiusConfig, deps: RadiusCacheDeps): 
 
   const compile = (plan: Plan): PlanEntry => ({
     plan,
+    rules: rulesOf(plan),
     replies: Object.fromEntries(VENDORS.map((v) => [v, compilePlan(dict, plan, v)])) as Record<NasVendor, Buffer>,
     pool: plan.ipPool ? encodeAttribute(dict, 'Framed-Pool', plan.ipPool) : null,
   });
@@ -97,6 +105,7 @@ export function createRadiusCache(config: RadiusConfig, deps: RadiusCacheDeps): 
     staticIp: s.staticIp,
     mac: s.mac,
     simultaneousUse: s.simultaneousUse,
+    cycleDay: s.cycleDay,
     nt: undefined,
   });
 
@@ -125,6 +134,7 @@ export function createRadiusCache(config: RadiusConfig, deps: RadiusCacheDeps): 
     counters.reloads_plan++;
     for (const id of deleted) plans.delete(id);
     if (upserted.length) for (const p of await loadPlans(deps.postgres, upserted)) plans.set(p.id, compile(p));
+    throttled.clear();
   });
   deps.changes.on('subscriber', async ({ upserted, deleted }) => {
     counters.reloads_subscriber++;
@@ -178,6 +188,17 @@ export function createRadiusCache(config: RadiusConfig, deps: RadiusCacheDeps): 
     subscriberById: (id) => byId.get(id),
     plan: (id) => plans.get(id),
     walledGarden: (vendor) => (walled ? walled[vendor] : null),
+    throttledReply(planId, vendor, rate) {
+      const entry = plans.get(planId);
+      if (!entry) return undefined;
+      const key = `${planId}/${vendor}/${rate.rateDown}/${rate.rateUp}`;
+      let bytes = throttled.get(key);
+      if (!bytes) {
+        bytes = compilePlan(dict, { ...entry.plan, ...rate, burstDown: null, burstUp: null }, vendor);
+        throttled.set(key, bytes);
+      }
+      return bytes;
+    },
     ntHashesOf(e) {
       e.nt ??= ntHashes(e.password.toString('utf8'));
       return e.nt;

@@ -8,6 +8,7 @@ import { isIPv6 } from 'node:net';
 import type { RadiusConfig } from '../../../config/schema.ts';
 import type { Component } from '../../component.ts';
 import type { Logger } from '../../log.ts';
+import type { Fup } from '../../policy/fup/index.ts';
 import { sampledLog } from '../../sampled-log.ts';
 import { Batcher } from '../../store/clickhouse/batcher.ts';
 import type { ClickhouseStore } from '../../store/clickhouse/index.ts';
@@ -55,6 +56,7 @@ export interface RadiusListenerDeps {
   cache: RadiusCache;
   sessions: Sessions;
   accounting: Accounting;
+  fup: Fup;
   clickhouse: ClickhouseStore;
   instance: () => string;
 }
@@ -94,7 +96,7 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
     { maxRows: 10_000, intervalMs: 1000, maxBuffered: 200_000 },
     log,
   );
-  const ctx = { cache: deps.cache, sessions: deps.sessions, now: Date.now };
+  const ctx = { cache: deps.cache, sessions: deps.sessions, fup: (id: number) => deps.fup.verdict(id), now: Date.now };
   const counters: Record<string, number> = {
     access_requests: 0,
     accounting_requests: 0,
@@ -225,6 +227,8 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
     const proxy = proxyStates(msg);
     dups.begin(key, msg);
     deps.sessions.apply(rec);
+    // FUP acts on the update at once, not after the fsync: the counters are totals, a retry adds nothing.
+    deps.fup.account(rec);
     deps.accounting.record(rec).then(
       () => {
         const reply = buildReply(Code.AccountingResponse, msg, [], nas.secret, {

@@ -3,6 +3,8 @@
  * which profile. Everything comes from memory; the result goes through the reply table. Synchronous on purpose: no
  * await on the hot path.
  */
+
+import type { Verdict } from '../../policy/fup/index.ts';
 import type { NasEntry, PlanEntry, RadiusCache, SubscriberEntry } from '../cache/index.ts';
 import {
   Attr,
@@ -32,6 +34,7 @@ export type RejectReason =
   | 'expired'
   | 'mac-mismatch'
   | 'simultaneous-use'
+  | 'quota-exceeded'
   | 'no-plan';
 
 export interface AccessDecision {
@@ -63,6 +66,8 @@ const MPPE_POLICY_AND_TYPES = [
 export interface AccessContext {
   cache: RadiusCache;
   sessions: Sessions;
+  /** The FUP state of a subscriber over quota (throttle to a rate, or block); none otherwise. */
+  fup: (subscriberId: number) => Verdict;
   now: () => number;
 }
 
@@ -155,7 +160,12 @@ export function decideAccess(ix: AttrIndex, nas: NasEntry, ctx: AccessContext): 
   if (ctx.sessions.countFor(username, callingStationId) >= limit) return reject('simultaneous-use', method, username);
 
   const address = s.framedIp ?? entry.pool;
-  const reply = entry.replies[nas.vendor];
+  let reply = entry.replies[nas.vendor];
+  if (entry.rules) {
+    const verdict = ctx.fup(s.id);
+    if (verdict.action === 'block') return reject('quota-exceeded', method, username);
+    if (verdict.action === 'throttle') reply = ctx.cache.throttledReply(s.planId, nas.vendor, verdict.rate!) ?? reply;
+  }
   const attrs = address ? [reply, address, ...extra] : [reply, ...extra];
   return { result: 'ok', reason: '', method, username, plan: entry.plan.name, attrs };
 }

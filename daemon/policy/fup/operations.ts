@@ -1,0 +1,34 @@
+/** The FUP operations the control socket offers to the CLI: a subscriber's usage, a top-up, a counter reset. */
+import { parseBytes } from '../../../config/units.ts';
+import type { ControlServer } from '../../control/server.ts';
+import { WispdError } from '../../errors.ts';
+import { invalid, notFound } from '../../model/db.ts';
+import type { RadiusCache } from '../../radius/cache/index.ts';
+import type { Fup } from './index.ts';
+
+export function registerFupOperations(control: ControlServer, fup: Fup, cache: RadiusCache): void {
+  const subscriberId = (args: Record<string, unknown>) => {
+    const username = String(args.username ?? '');
+    const sub = cache.subscriber(username);
+    if (!sub) throw notFound('subscriber', username);
+    if (!cache.plan(sub.planId)?.rules) {
+      throw new WispdError('WISPD_INVALID_INPUT', `${username}'s plan has no fair usage policy`, { username });
+    }
+    return sub.id;
+  };
+  control.handle('usage', async (args) => fup.usage(subscriberId(args)));
+  control.handle('topup', async (args) => {
+    const bytes = parseBytes(String(args.bytes ?? ''));
+    if (!bytes) throw invalid('bytes', args.bytes, 'an amount such as 5G or 500M');
+    const kind = args.kind === 'bonus' ? 'bonus' : 'topup';
+    const expiresAt = typeof args.expires === 'string' ? new Date(args.expires) : undefined;
+    if (expiresAt && Number.isNaN(expiresAt.getTime()))
+      throw invalid('expires', args.expires, 'a date such as 2026-12-31');
+    return fup.topup(subscriberId(args), bytes, {
+      kind,
+      actor: String(args.actor ?? 'cli'),
+      ...(expiresAt ? { expiresAt } : {}),
+    });
+  });
+  control.handle('fup-reset', async (args) => fup.reset(subscriberId(args)));
+}

@@ -100,6 +100,10 @@ export function createFup(deps: FupDeps): Fup {
   const counters = new Map<number, Counter>();
   const topups = new Map<number, Topup[]>();
   const counted = new Map<string, number>();
+  /** Sessions that stopped, and when: their counted octets are kept an hour, so a late retransmitted Stop adds nothing. */
+  const stopped = new Map<string, number>();
+  /** When each session was last heard of: one silent for a day (its Stop lost) is forgotten. */
+  const seen = new Map<string, number>();
   const dirtyCounters = new Set<number>();
   const dirtySessions = new Set<string>();
   const stats = {
@@ -207,11 +211,9 @@ export function createFup(deps: FupDeps): Fup {
     const total = rec.input_octets + rec.output_octets;
     const before = counted.get(key) ?? 0;
     const delta = Math.max(0, total - before);
-    if (rec.status === 'stop') {
-      counted.delete(key);
-    } else if (total > before) {
-      counted.set(key, total);
-    }
+    if (total > before) counted.set(key, total);
+    seen.set(key, now());
+    if (rec.status === 'stop' && !stopped.has(key)) stopped.set(key, now());
     dirtySessions.add(key);
     if (delta === 0) return;
     const at = now();
@@ -257,8 +259,9 @@ export function createFup(deps: FupDeps): Fup {
 
   async function loadTopups(ids?: readonly number[]): Promise<void> {
     const { rows } = await deps.postgres.query<{ id: number; subscriber_id: number; bytes: string; expires_at: Date }>(
-      `SELECT id, subscriber_id, bytes, expires_at FROM fup_topup WHERE expires_at > now() ${ids ? 'AND subscriber_id = ANY($1)' : ''}`,
-      ids ? [ids] : [],
+      `SELECT id, subscriber_id, bytes, expires_at FROM fup_topup
+       WHERE expires_at > to_timestamp($1 / 1000.0) ${ids ? 'AND subscriber_id = ANY($2)' : ''}`,
+      ids ? [now(), ids] : [now()],
     );
     if (ids) for (const id of ids) topups.delete(id);
     else topups.clear();
@@ -323,6 +326,15 @@ export function createFup(deps: FupDeps): Fup {
   /** Period changes and expired top-ups: subscribers whose restriction no longer holds get their rate back. */
   async function tick(): Promise<void> {
     const at = now();
+    for (const key of counted.keys()) {
+      const stop = stopped.get(key);
+      if ((stop !== undefined && at - stop >= 3_600_000) || at - (seen.get(key) ?? at) >= 86_400_000) {
+        stopped.delete(key);
+        seen.delete(key);
+        counted.delete(key);
+        dirtySessions.add(key);
+      }
+    }
     for (const [id, c] of counters) {
       const sub = deps.subscriber(id);
       if (!sub?.rules) continue;
@@ -358,7 +370,11 @@ export function createFup(deps: FupDeps): Fup {
       const sessions = await deps.postgres.query<{ nas_id: number; acct_session_id: string; counted: string }>(
         'SELECT nas_id, acct_session_id, counted FROM fup_session',
       );
-      for (const s of sessions.rows) counted.set(sessionKey(s.nas_id, s.acct_session_id), Number(s.counted));
+      for (const s of sessions.rows) {
+        const key = sessionKey(s.nas_id, s.acct_session_id);
+        counted.set(key, Number(s.counted));
+        seen.set(key, now());
+      }
       await loadTopups();
       deps.changes.on('fup_topup', async ({ upserted, deleted }) => {
         const { rows: subs } = await deps.postgres.query<{ subscriber_id: number }>(

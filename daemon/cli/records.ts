@@ -231,7 +231,7 @@ export function registerRecordCommands(program: Command): void {
         const rows = (await listPlans(db)).map(planRow);
         printTable(
           rows,
-          ['name', 'down', 'up', 'burst', 'session_timeout', 'interim', 'pool', 'sim_use', 'subscribers'],
+          ['name', 'down', 'up', 'burst', 'session_timeout', 'interim', 'pool', 'sim_use', 'fup', 'subscribers'],
           o.json,
         );
       }),

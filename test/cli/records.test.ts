@@ -103,7 +103,7 @@ t.test('alongside a running daemon', async (t) => {
     t.match(bad.stderr, 'rate-down "fast": a rate such as 20M, 512k or 1G');
     const set = run('plan', 'set', 'home-20', '--rate-down', '25M');
     t.equal(set.code, 0, set.stderr);
-    t.match(run('plan', 'list').stdout, /^home-20\s+25M\s+5M\s+30M\/5M\s+3600\s+300\s+pool-a\s+1\s+0$/m);
+    t.match(run('plan', 'list').stdout, /^home-20\s+25M\s+5M\s+30M\/5M\s+3600\s+300\s+pool-a\s+1\s+-\s+0$/m);
   });
 
   t.test('subscriber', async (t) => {

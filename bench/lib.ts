@@ -48,3 +48,20 @@ export function spawnWispd(
     },
   );
 }
+
+/** Resolves with the first line of the child's standard output that matches. */
+export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 120_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${buf}`)), timeoutMs);
+    child.stdout!.on('data', (d) => {
+      buf += d;
+      const m = buf.split('\n').find((l) => pattern.test(l));
+      if (m) {
+        clearTimeout(timer);
+        resolve(m);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`exited ${code}:\n${buf}`)));
+  });
+}

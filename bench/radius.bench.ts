@@ -17,7 +17,7 @@ import { addPlan } from '../daemon/model/plan.ts';
 import { importSubscribers } from '../daemon/model/subscriber.ts';
 import { loadSecretBox } from '../daemon/security/secret-box.ts';
 import { DataDir } from '../daemon/store/datadir.ts';
-import { report, spawnWispd } from './lib.ts';
+import { report, spawnWispd, waitForLine } from './lib.ts';
 import { BUCKET_US, BUCKETS, type Job, type LoadResult, type Mode } from './radius-shared.ts';
 
 const { values } = parseArgs({
@@ -56,22 +56,6 @@ function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   // utime and stime: fields 14 and 15 of the stat line, counted after the command name (index 11 and 12 here).
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
-}
-
-function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs = 120_000): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms:\n${buf}`)), timeoutMs);
-    child.stdout!.on('data', (d) => {
-      buf += d;
-      const m = buf.split('\n').find((l) => pattern.test(l));
-      if (m) {
-        clearTimeout(timer);
-        resolve(m);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`exited ${code}:\n${buf}`)));
-  });
 }
 
 async function load(port: number, mode: Mode, rps: number, seconds: number): Promise<LoadResult> {

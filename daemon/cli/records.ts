@@ -249,6 +249,7 @@ export function registerRecordCommands(program: Command): void {
     .option('--ip <address>', 'a static address (Framed-IP-Address)')
     .option('--mac <mac>', 'bind to this Calling-Station-Id')
     .option('--simultaneous-use <n>', "sessions at once, instead of the plan's")
+    .option('--cycle-day <day>', 'day of the month the billing cycle starts (FUP period "cycle"), 1 to 28')
     .addHelpText(
       'after',
       '\nExample:\n  wispd subscriber add --username alice --password "$PW" --plan home-20 --ip 100.64.1.10',
@@ -263,6 +264,7 @@ export function registerRecordCommands(program: Command): void {
           ip: o.ip,
           mac: o.mac,
           simultaneousUse: count('simultaneous-use', o.simultaneousUse),
+          cycleDay: count('cycle-day', o.cycleDay),
         });
         process.stdout.write(`added subscriber ${s.username} (plan ${s.plan}, ${s.status})\n`);
       }),
@@ -277,6 +279,7 @@ export function registerRecordCommands(program: Command): void {
     .option('--status <status>', SUBSCRIBER_STATUSES.join(' | '))
     .option('--ip <address>', 'a static address ("" for none)')
     .option('--mac <mac>', 'bind to this Calling-Station-Id ("" for none)')
+    .option('--cycle-day <day>', 'day of the month the billing cycle starts, 1 to 28')
     .addHelpText('after', '\nExample:\n  wispd subscriber set alice --status suspended')
     .action((username: string, o, cmd: Command) =>
       withRecords(globals(cmd), async ({ db, box }) => {
@@ -286,6 +289,7 @@ export function registerRecordCommands(program: Command): void {
           status: o.status,
           ip: o.ip,
           mac: o.mac,
+          cycleDay: count('cycle-day', o.cycleDay),
         });
         process.stdout.write(`${s.username}: plan ${s.plan}, ${s.status}${s.staticIp ? `, ${s.staticIp}` : ''}\n`);
       }),

@@ -15,6 +15,7 @@ export interface SubscriberInput {
   mac?: string | null;
   expiresAt?: Date | null;
   simultaneousUse?: number | null;
+  cycleDay?: number;
 }
 
 export interface Subscriber {
@@ -77,6 +78,12 @@ function validateStatus(status: string | undefined): SubscriberStatus {
   return s as SubscriberStatus;
 }
 
+function validateCycleDay(day: number | undefined): void {
+  if (day !== undefined && !(Number.isInteger(day) && day >= 1 && day <= 28)) {
+    throw invalid('cycle-day', day, 'a day of the month from 1 to 28');
+  }
+}
+
 function macOf(mac: string | null | undefined): string | null {
   if (mac === undefined || mac === null || mac === '') return null;
   const normal = normalizeMac(mac);
@@ -124,6 +131,7 @@ export interface SubscriberChange {
   mac?: string | null;
   expiresAt?: Date | null;
   simultaneousUse?: number | null;
+  cycleDay?: number;
 }
 
 /** Changes the given fields; the others stay. */
@@ -152,6 +160,10 @@ export async function updateSubscriber(
   if (change.mac !== undefined) set('mac', macOf(change.mac));
   if (change.expiresAt !== undefined) set('expires_at', change.expiresAt);
   if (change.simultaneousUse !== undefined) set('simultaneous_use', change.simultaneousUse);
+  if (change.cycleDay !== undefined) {
+    validateCycleDay(change.cycleDay);
+    set('cycle_day', change.cycleDay);
+  }
   if (sets.length > 0) {
     const { rowCount } = await db.query(
       `UPDATE subscriber SET ${sets.join(', ')}, updated_at = now() WHERE username = $1`,

@@ -21,6 +21,8 @@ const commands = [
   'coa',
   'suspend',
   'resume',
+  'usage',
+  'topup',
 ];
 const subcommands = [
   'nas add',

@@ -123,16 +123,7 @@ export async function addSubscriber(db: Queryable, box: SecretBox, input: Subscr
   return getSubscriber(db, input.username);
 }
 
-export interface SubscriberChange {
-  password?: string;
-  plan?: string;
-  status?: string;
-  ip?: string | null;
-  mac?: string | null;
-  expiresAt?: Date | null;
-  simultaneousUse?: number | null;
-  cycleDay?: number;
-}
+export type SubscriberChange = Partial<Omit<SubscriberInput, 'username'>>;
 
 /** Changes the given fields; the others stay. */
 export async function updateSubscriber(

@@ -3,8 +3,10 @@
  * embedded chDB under the data directory (`createChdbConnection`), one code path for both. chDB binds one data
  * directory per process, so only the process that owns the data directory opens it, and never from a worker thread.
  */
+
+import { Readable } from 'node:stream';
 import { type ClickHouseClient, ClickHouseLogLevel, type ClickHouseSettings, createClient } from '@clickhouse/client';
-import { createChdbConnection } from 'chdb/connection';
+import { type ChdbConnection, createChdbConnection } from 'chdb/connection';
 import { maskUrl } from '../../../config/define.ts';
 import type { ClickhouseConfig } from '../../../config/schema.ts';
 import type { Component } from '../../component.ts';
@@ -13,7 +15,6 @@ import type { Logger } from '../../log.ts';
 import { sampledLog } from '../../sampled-log.ts';
 import type { DataDir } from '../datadir.ts';
 import { logReport, type Migration, type MigrationReport, pending, readMigrations, statements } from '../migrations.ts';
-import { tsvBody } from './tsv.ts';
 
 export const coreMigrations = (): Migration[] => readMigrations('core', new URL('./migrations/', import.meta.url));
 
@@ -28,12 +29,16 @@ export interface ClickhouseStore extends Component {
   query<R>(query: string, params?: Record<string, unknown>): Promise<R[]>;
   command(query: string, params?: Record<string, unknown>): Promise<void>;
   insert(table: string, rows: readonly Record<string, unknown>[]): Promise<void>;
-  /** Inserts TabSeparated lines (see tsv.ts) into the given columns. */
+  /**
+   * Inserts TabSeparated rows (see tsv.ts) into the given columns: lines, or one buffer of them. `rows` counts the
+   * rows of a buffer (for the counters). Settings apply to this insert only.
+   */
   insertTsv(
     table: string,
     columns: readonly string[],
-    lines: readonly string[],
+    body: readonly string[] | Buffer,
     settings?: ClickHouseSettings,
+    rows?: number,
   ): Promise<void>;
 }
 
@@ -57,6 +62,7 @@ export function createClickhouse(config: ClickhouseConfig, deps: ClickhouseDeps)
   const log = deps.log.child({ component: 'clickhouse' });
   const embedded = config.url === '';
   let client: ClickHouseClient | undefined;
+  let chdb: ChdbConnection | undefined;
   let where = embedded ? '' : maskUrl(config.url);
   let report: MigrationReport = { applied: [], total: 0 };
   const counters = { queries: 0, inserts: 0, rows_inserted: 0, errors: 0, migrations_applied: 0 };
@@ -75,12 +81,14 @@ export function createClickhouse(config: ClickhouseConfig, deps: ClickhouseDeps)
     const path = dataDir.sub('chdb', true);
     where = `embedded chDB (${path})`;
     // chdb's Connection implements @clickhouse/client-common's contract; its bundled copy's types differ in version.
-    const connection = createChdbConnection({ path }) as unknown as Parameters<typeof createClient>[0] extends infer O
+    const native = createChdbConnection({ path });
+    const connection = native as unknown as Parameters<typeof createClient>[0] extends infer O
       ? O extends { connection?: infer C }
         ? C
         : never
       : never;
     const c = createClient({ connection, clickhouse_settings: settings, log: quiet });
+    chdb = native;
     // chDB ignores the client's `database` option; the session's current database is set once with USE.
     await c.command({ query: `CREATE DATABASE IF NOT EXISTS ${config.database}` });
     await c.command({ query: `USE ${config.database}` });
@@ -228,6 +236,7 @@ export function createClickhouse(config: ClickhouseConfig, deps: ClickhouseDeps)
       clearTimeout(retryTimer);
       const c = client;
       client = undefined;
+      chdb = undefined;
       await c?.close().catch((err) => log.warn({ err: err.message }, 'closing ClickHouse failed'));
     },
 
@@ -257,18 +266,31 @@ export function createClickhouse(config: ClickhouseConfig, deps: ClickhouseDeps)
       }
     },
 
-    async insertTsv(table, columns, lines, extra) {
-      if (lines.length === 0) return;
+    async insertTsv(table, columns, body, extra, rows) {
+      if (body.length === 0) return;
       counters.inserts++;
       try {
-        await store.client.insert({
-          table,
-          columns: columns as [string, ...string[]],
-          values: tsvBody(lines),
-          format: 'TabSeparated',
-          clickhouse_settings: extra,
-        });
-        counters.rows_inserted += lines.length;
+        const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body.join(''), 'utf8');
+        if (chdb) {
+          // chDB's raw insert hands the buffer to the engine as is (its parser runs off the event loop), and its
+          // settings belong to this statement; the client's path would SET them on the session for later inserts too.
+          await chdb.chdb.rawInsert({
+            table,
+            columns,
+            format: 'TabSeparated',
+            values: bytes,
+            settings: extra as Record<string, string | number | boolean> | undefined,
+          });
+        } else {
+          await store.client.insert({
+            table,
+            columns: columns as [string, ...string[]],
+            values: Readable.from([bytes], { objectMode: false }),
+            format: 'TabSeparated',
+            clickhouse_settings: extra,
+          });
+        }
+        counters.rows_inserted += Buffer.isBuffer(body) ? (rows ?? 0) : body.length;
       } catch (err) {
         counters.errors++;
         throw err;

@@ -3,8 +3,6 @@
  * serialising whole batches at flush time, which would stall the event loop for milliseconds. ClickHouse parses it
  * off the event loop, faster than JSON.
  */
-import { Readable } from 'node:stream';
-
 const SPECIAL = /[\t\n\r\\\0]/;
 const ESCAPES: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r', '\\': '\\\\', '\0': '\\0' };
 
@@ -18,9 +16,4 @@ export function tsvMillis(ms: number): string {
   const s = Math.floor(ms / 1000);
   const frac = ms - s * 1000;
   return `${s}.${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}`;
-}
-
-/** The body of an insert: one stream of the joined lines (each ends with a newline). */
-export function tsvBody(lines: readonly string[]): Readable {
-  return Readable.from([Buffer.from(lines.join(''), 'utf8')], { objectMode: false });
 }

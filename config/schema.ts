@@ -3,8 +3,12 @@
  * in the order `dump-config` shows them.
  */
 
+import { cpeSection } from '../collectors/cpe/config.ts';
+import { epcSection } from '../collectors/epc/config.ts';
+import { snmpSection } from '../collectors/snmp/config.ts';
 import { coaSection } from '../daemon/coa/config.ts';
 import { daemonSection, logSection } from '../daemon/config.ts';
+import { ingestSection, telemetrySection } from '../daemon/ingest/config.ts';
 import { accountingSection, radiusSection } from '../daemon/radius/config.ts';
 import { securitySection } from '../daemon/security/config.ts';
 import { busSection } from '../daemon/store/bus/config.ts';
@@ -22,6 +26,11 @@ export const schema = section('wispd configuration', {
   radius: radiusSection,
   accounting: accountingSection,
   coa: coaSection,
+  telemetry: telemetrySection,
+  ingest: ingestSection,
+  snmp: snmpSection,
+  epc: epcSection,
+  cpe: cpeSection,
 });
 
 export type Config = Infer<typeof schema>;
@@ -34,3 +43,8 @@ export type SecurityConfig = Config['security'];
 export type RadiusConfig = Config['radius'];
 export type AccountingConfig = Config['accounting'];
 export type CoaConfig = Config['coa'];
+export type TelemetryConfig = Config['telemetry'];
+export type IngestConfig = Config['ingest'];
+export type SnmpConfig = Config['snmp'];
+export type EpcConfig = Config['epc'];
+export type CpeConfig = Config['cpe'];

@@ -25,6 +25,10 @@ export const errorCodes = {
   WISPD_BUS_HANDLER_FAILED: 'the handler that answers a bus request threw',
   WISPD_COMPONENT_START: 'a component failed to start; the ones already started were stopped',
   WISPD_SHUTDOWN_TIMEOUT: 'the components did not stop within daemon.shutdown_timeout',
+  WISPD_TELEMETRY_BACKPRESSURE: 'more telemetry is waiting for ClickHouse than telemetry.max_pending_rows allows',
+  WISPD_TELEMETRY_UNAVAILABLE: 'telemetry cannot be stored: ClickHouse refuses it and the spool is off or full',
+  WISPD_TELEMETRY_INVALID: 'a telemetry batch (NDJSON line, exposition, ACS answer) cannot be read',
+  WISPD_SNMP_PROFILE: 'an SNMP profile file is not valid (the message names the file and the key)',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -1,0 +1,50 @@
+import { duration, integer, section, string } from '../../config/define.ts';
+
+export const telemetrySection = section('The telemetry writer: samples from every collector into ClickHouse.', {
+  batch_rows: integer({
+    default: 100_000,
+    min: 100,
+    max: 1_000_000,
+    doc: 'Rows per ClickHouse insert, at most (batches from pollers and pushers are merged up to this).',
+  }),
+  batch_interval: duration({
+    default: '1s',
+    min: '10ms',
+    max: '1m',
+    doc: 'Rows waiting are inserted at least this often.',
+  }),
+  max_pending_rows: integer({
+    default: 2_000_000,
+    min: 1000,
+    max: 100_000_000,
+    doc: 'Rows held in memory waiting for ClickHouse; beyond this, pushes are refused (HTTP 429, NATS redelivery) and pollers count drops.',
+  }),
+  spool_mb: integer({
+    default: 2048,
+    min: 0,
+    max: 1_000_000,
+    doc: 'Disk kept for batches ClickHouse refused, replayed when it answers again; 0 turns the spool off.',
+  }),
+});
+
+export const ingestSection = section('The telemetry push endpoint (HTTP and WebSocket, uWebSockets.js).', {
+  listen: string({
+    default: '127.0.0.1:8086',
+    pattern: /^$|^(\[[0-9a-fA-F:]+\]|[0-9.]+|[A-Za-z0-9.-]+):\d{1,5}$/,
+    patternReason: 'must be address:port (0.0.0.0:8086 for every address), or empty to turn the endpoint off',
+    doc: 'address:port of POST /v1/telemetry and the /v1/live WebSocket; empty turns them off.',
+  }),
+  max_body_mb: integer({ default: 32, min: 1, max: 1024, doc: 'Largest POST /v1/telemetry body accepted.' }),
+  max_inflight_mb: integer({
+    default: 256,
+    min: 1,
+    max: 16_384,
+    doc: 'Bodies being received or parsed at once, in total; beyond this, requests get 503 with Retry-After.',
+  }),
+  retry_after: duration({
+    default: '2s',
+    min: '1s',
+    max: '5m',
+    doc: 'Retry-After given with 429 and 503 answers.',
+  }),
+});

@@ -1,0 +1,336 @@
+/**
+ * The telemetry writer: every collector's rows into ClickHouse `telemetry_raw` (the rollups follow by materialized
+ * views). Batches are merged up to `batch_rows` or for at most `batch_interval`, and inserted with a deduplication
+ * token: a merged insert gets a token of its own (so an in-process retry cannot store it twice), a batch that came
+ * with an id (a remote poller's, a pusher's) is inserted alone under that id (so a redelivery is not stored again).
+ *
+ * A write resolves once its rows are in ClickHouse or, when ClickHouse refused them, in the spool: files on disk that
+ * are replayed, oldest first and with their tokens, when it answers again. Memory is bounded by `max_pending_rows`:
+ * past it, writes are refused with WISPD_TELEMETRY_BACKPRESSURE and the producer decides (HTTP 429, NATS
+ * redelivery, a poller counting drops).
+ */
+import { randomUUID } from 'node:crypto';
+import { readdirSync, statSync, unlinkSync } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type RowBatch, TELEMETRY_COLUMNS } from '../../collectors/rows.ts';
+import type { TelemetryConfig } from '../../config/schema.ts';
+import type { Component } from '../component.ts';
+import { WispdError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { sampledLog } from '../sampled-log.ts';
+import type { ClickhouseStore } from '../store/clickhouse/index.ts';
+import type { DataDir } from '../store/datadir.ts';
+
+export interface TelemetrySink {
+  /** Resolves once the rows are stored (ClickHouse or the spool); rejects when they cannot be taken. */
+  write(batch: RowBatch): Promise<void>;
+  /** The share of the pending-row budget still free, 0 to 1: producers that can wait refuse early below a margin. */
+  headroom(): number;
+}
+
+export interface TelemetryWriter extends Component, TelemetrySink {
+  /** Sends what waits now; resolves when it is stored (tests, benches, shutdown). */
+  flush(): Promise<void>;
+  /** Resolves when the spool is empty (or `timeoutMs` passed: false). */
+  drainSpool(timeoutMs?: number): Promise<boolean>;
+}
+
+export interface TelemetryWriterDeps {
+  log: Logger;
+  clickhouse: ClickhouseStore;
+  dataDir: DataDir;
+}
+
+interface Pending {
+  batch: RowBatch;
+  at: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+interface SpoolFile {
+  path: string;
+  token: string;
+  rows: number;
+  bytes: number;
+  at: number;
+}
+
+const MAX_IN_FLIGHT = 2;
+const BACKOFF_MIN = 50;
+const BACKOFF_MAX = 30_000;
+
+export function createTelemetryWriter(config: TelemetryConfig, deps: TelemetryWriterDeps): TelemetryWriter {
+  const log = deps.log.child({ component: 'telemetry' });
+  // Tokens of merged inserts never repeat across writers and restarts (ClickHouse remembers the last few thousand).
+  const boot = randomUUID();
+  const warn = sampledLog(log);
+  const settings = (token: string) => ({
+    insert_deduplication_token: token,
+    deduplicate_blocks_in_dependent_materialized_views: 1 as const,
+  });
+  const counters = {
+    rows: 0,
+    inserts: 0,
+    batches_in: 0,
+    insert_failures: 0,
+    refused_rows: 0,
+    dropped_rows: 0,
+    spooled_rows: 0,
+    replayed_rows: 0,
+  };
+  let queue: Pending[] = [];
+  let pendingRows = 0;
+  let inFlight = 0;
+  let seq = 0;
+  let timer: NodeJS.Timeout | undefined;
+  /** Writes are taken (start to stop) / the machinery runs (start until the end of stop). */
+  let accepting = false;
+  let running = false;
+  const idle: Array<() => void> = [];
+
+  let spoolDir = '';
+  const spool: SpoolFile[] = [];
+  let spoolBytes = 0;
+  let spoolSeq = 0;
+  /** While ClickHouse refuses inserts, new groups go straight to the spool and the replayer probes with backoff. */
+  let outage = false;
+  let backoff = 0;
+  let replaying: Promise<void> | undefined;
+  let replayTimer: NodeJS.Timeout | undefined;
+
+  function kick(): void {
+    while (running && inFlight < MAX_IN_FLIGHT && queue.length > 0) {
+      const group = takeGroup();
+      inFlight++;
+      void send(group).finally(() => {
+        inFlight--;
+        if (queue.length > 0 && (pendingRows >= config.batch_rows || idle.length > 0)) kick();
+        if (inFlight === 0 && queue.length === 0) for (const fn of idle.splice(0)) fn();
+      });
+    }
+  }
+
+  /** The next insert: a batch with an id alone, else batches without one, up to batch_rows. */
+  function takeGroup(): Pending[] {
+    const first = queue[0]!;
+    let n = 1;
+    let rows = first.batch.rows;
+    if (first.batch.id === undefined) {
+      while (n < queue.length && queue[n]!.batch.id === undefined && rows + queue[n]!.batch.rows <= config.batch_rows) {
+        rows += queue[n]!.batch.rows;
+        n++;
+      }
+    }
+    const group = queue.slice(0, n);
+    queue = queue.slice(n);
+    pendingRows -= rows;
+    return group;
+  }
+
+  async function send(group: Pending[]): Promise<void> {
+    const token = group[0]!.batch.id ?? `wispd:${boot}:${++seq}`;
+    const body = group.length === 1 ? group[0]!.batch.body : Buffer.concat(group.map((p) => p.batch.body));
+    const rows = group.reduce((n, p) => n + p.batch.rows, 0);
+    if (!outage) {
+      try {
+        await deps.clickhouse.insertTsv('telemetry_raw', TELEMETRY_COLUMNS, body, settings(token), rows);
+        counters.inserts++;
+        counters.rows += rows;
+        for (const p of group) p.resolve();
+        return;
+      } catch (err) {
+        counters.insert_failures++;
+        warn(
+          'warn',
+          { err: (err as Error).message, rows, spool: config.spool_mb > 0 },
+          'ClickHouse refused telemetry; spooling to disk',
+        );
+        outage = true;
+        scheduleReplay();
+      }
+    }
+    try {
+      await toSpool(token, body, rows);
+      for (const p of group) p.resolve();
+    } catch (err) {
+      counters.dropped_rows += rows;
+      const e = new WispdError(
+        'WISPD_TELEMETRY_UNAVAILABLE',
+        `telemetry cannot be stored now: ${(err as Error).message}`,
+        {
+          rows,
+        },
+      );
+      for (const p of group) p.reject(e);
+    }
+  }
+
+  async function toSpool(token: string, body: Buffer, rows: number): Promise<void> {
+    if (config.spool_mb === 0) throw new Error('ClickHouse is unavailable and the spool is off (telemetry.spool_mb)');
+    if (spoolBytes + body.length > config.spool_mb * 1024 * 1024) {
+      throw new Error(`ClickHouse is unavailable and the spool is full (telemetry.spool_mb = ${config.spool_mb})`);
+    }
+    const name = `${String(++spoolSeq).padStart(12, '0')}.${rows}.${Buffer.from(token).toString('base64url')}.tsv`;
+    const path = join(spoolDir, name);
+    const fh = await open(path, 'w');
+    try {
+      await fh.writeFile(body);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    spool.push({ path, token, rows, bytes: body.length, at: Date.now() });
+    spoolBytes += body.length;
+    counters.spooled_rows += rows;
+  }
+
+  function scanSpool(): void {
+    for (const name of readdirSync(spoolDir).sort()) {
+      const m = /^(\d+)\.(\d+)\.([A-Za-z0-9_-]+)\.tsv$/.exec(name);
+      if (!m) continue;
+      const path = join(spoolDir, name);
+      const st = statSync(path);
+      spool.push({
+        path,
+        token: Buffer.from(m[3]!, 'base64url').toString(),
+        rows: Number(m[2]),
+        bytes: st.size,
+        at: st.mtimeMs,
+      });
+      spoolBytes += st.size;
+      spoolSeq = Math.max(spoolSeq, Number(m[1]));
+    }
+  }
+
+  function scheduleReplay(): void {
+    if (replayTimer || replaying || !running) return;
+    backoff = backoff === 0 ? BACKOFF_MIN : Math.min(BACKOFF_MAX, backoff * 2);
+    replayTimer = setTimeout(() => {
+      replayTimer = undefined;
+      replaying = replay().finally(() => {
+        replaying = undefined;
+      });
+    }, backoff);
+  }
+
+  /** Sends the spool oldest first; on the first failure waits (backoff) and starts again. */
+  async function replay(): Promise<void> {
+    while (running) {
+      const file = spool[0];
+      if (!file) {
+        if (outage)
+          log.info({ replayed_rows: counters.replayed_rows }, 'ClickHouse takes telemetry again; spool empty');
+        outage = false;
+        backoff = 0;
+        return;
+      }
+      try {
+        const body = await readFile(file.path);
+        await deps.clickhouse.insertTsv('telemetry_raw', TELEMETRY_COLUMNS, body, settings(file.token), file.rows);
+      } catch (err) {
+        warn('warn', { err: (err as Error).message, spooled: spool.length }, 'telemetry replay failed; retrying');
+        scheduleReplay();
+        return;
+      }
+      counters.inserts++;
+      counters.rows += file.rows;
+      counters.replayed_rows += file.rows;
+      spool.shift();
+      spoolBytes -= file.bytes;
+      try {
+        unlinkSync(file.path);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  return {
+    name: 'telemetry',
+
+    async start() {
+      spoolDir = deps.dataDir.sub('spool/telemetry', true);
+      scanSpool();
+      running = true;
+      accepting = true;
+      timer = setInterval(kick, config.batch_interval);
+      timer.unref();
+      if (spool.length > 0) {
+        log.info({ files: spool.length, bytes: spoolBytes }, 'replaying spooled telemetry');
+        outage = true;
+        scheduleReplay();
+      }
+    },
+
+    async stop() {
+      accepting = false;
+      clearInterval(timer);
+      // What waits is stored (in ClickHouse or the spool) before the process goes.
+      await this.flush();
+      running = false;
+      clearTimeout(replayTimer);
+      await replaying;
+    },
+
+    write(batch) {
+      if (!accepting)
+        return Promise.reject(new WispdError('WISPD_TELEMETRY_UNAVAILABLE', 'the telemetry writer is stopped'));
+      counters.batches_in++;
+      if (pendingRows + batch.rows > config.max_pending_rows) {
+        counters.refused_rows += batch.rows;
+        return Promise.reject(
+          new WispdError(
+            'WISPD_TELEMETRY_BACKPRESSURE',
+            `telemetry backlog full (${pendingRows} rows waiting for ClickHouse; telemetry.max_pending_rows = ${config.max_pending_rows})`,
+            { pending: pendingRows },
+          ),
+        );
+      }
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ batch, at: Date.now(), resolve, reject });
+        pendingRows += batch.rows;
+        if (pendingRows >= config.batch_rows || batch.id !== undefined) kick();
+      });
+    },
+
+    headroom: () => Math.max(0, 1 - pendingRows / config.max_pending_rows),
+
+    flush() {
+      if (queue.length === 0 && inFlight === 0) return Promise.resolve();
+      const done = new Promise<void>((resolve) => idle.push(resolve));
+      kick();
+      return done;
+    },
+
+    async drainSpool(timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (spool.length > 0 && Date.now() < deadline) {
+        if (!replaying && !replayTimer) {
+          backoff = 0;
+          scheduleReplay();
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return spool.length === 0;
+    },
+
+    counters: () => ({
+      ...counters,
+      pending_rows: pendingRows,
+      in_flight: inFlight,
+      spool_files: spool.length,
+      spool_bytes: spoolBytes,
+      lag_ms: Math.max(
+        0,
+        Date.now() - Math.min(queue[0]?.at ?? Number.POSITIVE_INFINITY, spool[0]?.at ?? Number.POSITIVE_INFINITY),
+      ),
+      outage: outage ? 1 : 0,
+    }),
+
+    describe: () =>
+      `telemetry_raw, ${config.batch_rows} rows or ${config.batch_interval} ms per insert` +
+      (spool.length ? `, ${spool.length} spooled batches to replay` : ''),
+  };
+}

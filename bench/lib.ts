@@ -40,6 +40,7 @@ export function spawnWispd(
         WISPD_DAEMON_DATA_DIR: dataDir,
         WISPD_RADIUS_ADDRESS: '127.0.0.1',
         WISPD_RADIUS_AUTH_PORT: '0',
+        WISPD_INGEST_LISTEN: '127.0.0.1:0',
         WISPD_RADIUS_ACCT_PORT: '0',
         WISPD_RADIUS_DEMO: 'false',
         ...opts.env,

@@ -3,12 +3,17 @@
  * a record of each start and stop in ClickHouse.
  */
 import { hostname } from 'node:os';
+import { createInventory } from '../collectors/inventory.ts';
+import { createSnmpCollector } from '../collectors/snmp/index.ts';
 import type { Config } from '../config/schema.ts';
 import { type Coa, type CoaAction, createCoa } from './coa/index.ts';
 import { registerCoaOperations } from './coa/operations.ts';
 import type { Component } from './component.ts';
 import { createControlServer } from './control/server.ts';
 import { createEventLoopMonitor } from './event-loop.ts';
+import { createDeviceReporter, type DeviceReporter } from './ingest/devices.ts';
+import { latestValues } from './ingest/latest.ts';
+import { createTelemetryWriter, type TelemetryWriter } from './ingest/writer.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { Logger } from './log.ts';
 import { createFup, type Fup } from './policy/fup/index.ts';
@@ -50,6 +55,8 @@ export interface Daemon {
   readonly coa: Coa;
   readonly fup: Fup;
   readonly radius: RadiusListener;
+  readonly telemetry: TelemetryWriter;
+  readonly devices: DeviceReporter;
   readonly lifecycle: Lifecycle;
   /** Starts every component; resolves to false when stop() was called before the daemon became ready. */
   start(): Promise<boolean>;
@@ -202,6 +209,7 @@ export function createDaemon(config: Config, log: Logger): Daemon {
   const control = createControlServer({ log, dataDir });
   registerFupOperations(control, fup, cache);
   registerCoaOperations(control, coa, sessions);
+  control.handle('device.latest', async (args) => latestValues(clickhouse, String(args.device ?? '')));
   const radius = lifecycle.add(
     createRadiusListener(config.radius, {
       log,
@@ -213,6 +221,19 @@ export function createDaemon(config: Config, log: Logger): Daemon {
       instance: () => instance,
     }),
   );
+
+  // Telemetry comes after RADIUS: it starts later and stops first, and nothing on the RADIUS path waits for it.
+  const telemetry = lifecycle.add(createTelemetryWriter(config.telemetry, { log, clickhouse, dataDir }));
+  const devices = lifecycle.add(createDeviceReporter({ log, postgres, clickhouse, bus }));
+  const inventory = lifecycle.add(
+    createInventory({
+      log,
+      postgres,
+      changes,
+      box: () => security.box,
+    }),
+  );
+  lifecycle.add(createSnmpCollector(config.snmp, { log, inventory, sink: telemetry, reports: devices }));
 
   lifecycle.add(control);
 
@@ -249,6 +270,8 @@ export function createDaemon(config: Config, log: Logger): Daemon {
     coa,
     fup,
     radius,
+    telemetry,
+    devices,
     lifecycle,
 
     async start() {

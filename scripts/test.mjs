@@ -9,6 +9,7 @@ const peers = [
   { command: 'nats-server', pkg: 'nats-server' },
   { command: 'radclient', pkg: 'freeradius-utils' },
   { command: 'freeradius', pkg: 'freeradius' },
+  { command: 'snmpd', pkg: 'snmpd' },
 ];
 
 const root = new URL('..', import.meta.url).pathname;

@@ -15,6 +15,7 @@ export interface RecordContext {
   config: Config;
   db: PostgresStore;
   box: SecretBox;
+  dataDir: DataDir;
 }
 
 export async function withRecords<T>(opts: GlobalOptions, fn: (ctx: RecordContext) => Promise<T>): Promise<T> {
@@ -34,7 +35,7 @@ export async function withRecords<T>(opts: GlobalOptions, fn: (ctx: RecordContex
     );
     await lifecycle.start();
     const box = loadSecretBox(config.security.secret_key, dataDir);
-    return await fn({ config, db, box });
+    return await fn({ config, db, box, dataDir });
   } finally {
     await lifecycle.stop();
     dataDir.release();

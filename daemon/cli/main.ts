@@ -5,6 +5,7 @@ import { ConfigError } from '../../config/load.ts';
 import { schema } from '../../config/schema.ts';
 import { messageOf, WispdError } from '../errors.ts';
 import { version } from '../version.ts';
+import { registerInventoryCommands } from './inventory.ts';
 import { type GlobalOptions, load } from './load.ts';
 import { migrate } from './migrate.ts';
 import { registerOperationCommands } from './operations.ts';
@@ -91,6 +92,7 @@ Example:
   .action((_opts, cmd: Command) => migrate(globals(cmd)));
 
 registerRecordCommands(program);
+registerInventoryCommands(program);
 registerOperationCommands(program);
 
 program

@@ -29,7 +29,7 @@ function rate(field: string, text: string | undefined): number | undefined {
 }
 
 /** Seconds: "3600", "1h", "30m". */
-function seconds(field: string, text: string | undefined): number | undefined {
+export function seconds(field: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   if (/^\d+$/.test(text)) return Number(text);
   const ms = parseDuration(text);
@@ -37,7 +37,7 @@ function seconds(field: string, text: string | undefined): number | undefined {
   return ms / 1000;
 }
 
-function count(field: string, text: string | undefined): number | undefined {
+export function count(field: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text)) throw invalid(field, text, 'a whole number');
   return Number(text);

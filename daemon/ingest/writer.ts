@@ -14,6 +14,7 @@ import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type RowBatch, TELEMETRY_COLUMNS } from '../../collectors/rows.ts';
+import type { TelemetrySink } from '../../collectors/sink.ts';
 import type { TelemetryConfig } from '../../config/schema.ts';
 import type { Component } from '../component.ts';
 import { WispdError } from '../errors.ts';
@@ -21,13 +22,6 @@ import type { Logger } from '../log.ts';
 import { sampledLog } from '../sampled-log.ts';
 import type { ClickhouseStore } from '../store/clickhouse/index.ts';
 import type { DataDir } from '../store/datadir.ts';
-
-export interface TelemetrySink {
-  /** Resolves once the rows are stored (ClickHouse or the spool); rejects when they cannot be taken. */
-  write(batch: RowBatch): Promise<void>;
-  /** The share of the pending-row budget still free, 0 to 1: producers that can wait refuse early below a margin. */
-  headroom(): number;
-}
 
 export interface TelemetryWriter extends Component, TelemetrySink {
   /** Sends what waits now; resolves when it is stored (tests, benches, shutdown). */

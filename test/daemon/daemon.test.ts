@@ -10,7 +10,12 @@ import { radclient, stoppedDaemonClickhouse } from '../helpers/radius.ts';
 
 const example = ['--config', 'config/wispd.example.yaml'];
 // The example listens on 1812/1813 of every address; tests take ephemeral ports on loopback.
-const ports = { WISPD_RADIUS_ADDRESS: '127.0.0.1', WISPD_RADIUS_AUTH_PORT: '0', WISPD_RADIUS_ACCT_PORT: '0' };
+const ports = {
+  WISPD_RADIUS_ADDRESS: '127.0.0.1',
+  WISPD_RADIUS_AUTH_PORT: '0',
+  WISPD_RADIUS_ACCT_PORT: '0',
+  WISPD_INGEST_LISTEN: '127.0.0.1:0',
+};
 
 async function stopWithin(t: Test, p: ReturnType<typeof startWispd>, ms: number) {
   const t0 = performance.now();

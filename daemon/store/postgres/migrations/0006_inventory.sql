@@ -4,6 +4,8 @@ CREATE TABLE IF NOT EXISTS site (
   id serial PRIMARY KEY,
   name text NOT NULL UNIQUE,
   description text NOT NULL DEFAULT '',
+  -- polled by a remote poller (`wispd collect --site`) rather than by the daemon itself
+  remote boolean NOT NULL DEFAULT false,
   created_at timestamptz NOT NULL DEFAULT now()
 );
 

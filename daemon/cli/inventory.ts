@@ -1,0 +1,304 @@
+/** `wispd site …`, `wispd device …`, `wispd collector …`: the network inventory and who may push telemetry. */
+import type { Command } from 'commander';
+import { loadProfiles } from '../../collectors/snmp/profile.ts';
+import type { Config } from '../../config/schema.ts';
+import { control } from '../control/client.ts';
+import { WispdError } from '../errors.ts';
+import { type LatestValue, latestValues } from '../ingest/latest.ts';
+import { createLogger } from '../log.ts';
+import { invalid } from '../model/db.ts';
+import {
+  addCollector,
+  addDevice,
+  addSite,
+  DEVICE_ROLES,
+  type Device,
+  getDevice,
+  listCollectors,
+  listDevices,
+  listSites,
+  removeCollector,
+  removeDevice,
+  type SnmpCredentials,
+} from '../model/device.ts';
+import { formatMac } from '../model/values.ts';
+import { createClickhouse } from '../store/clickhouse/index.ts';
+import type { DataDir } from '../store/datadir.ts';
+import { printTable, withRecords } from './context.ts';
+import type { GlobalOptions } from './load.ts';
+import { seconds } from './records.ts';
+
+const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
+
+/** "sha:secret" → protocol and key. */
+function protocolKey(field: string, text: string | undefined): { protocol?: string; key?: string } {
+  if (text === undefined) return {};
+  const i = text.indexOf(':');
+  if (i < 1) throw invalid(field, '********', 'give the protocol and key as protocol:key, e.g. sha:MyAuthKey1');
+  return { protocol: text.slice(0, i).toLowerCase(), key: text.slice(i + 1) };
+}
+
+function credentials(o: Record<string, string | undefined>): SnmpCredentials | undefined {
+  if (o.v3User) {
+    if (o.community) throw invalid('community', '********', 'give either --community (v2c) or --v3-user (v3)');
+    const auth = protocolKey('v3-auth', o.v3Auth);
+    const priv = protocolKey('v3-priv', o.v3Priv);
+    return {
+      version: '3',
+      user: o.v3User,
+      level: 'noAuthNoPriv',
+      ...(auth.protocol ? { authProtocol: auth.protocol as never, authKey: auth.key } : {}),
+      ...(priv.protocol ? { privProtocol: priv.protocol as never, privKey: priv.key } : {}),
+    };
+  }
+  return o.community === undefined ? undefined : { version: '2c', community: o.community };
+}
+
+const ago = (d: Date | null): string | null => {
+  if (!d) return null;
+  const s = Math.round((Date.now() - new Date(d).getTime()) / 1000);
+  return s < 120 ? `${s}s ago` : s < 7200 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
+};
+
+const deviceRow = (d: Device) => ({
+  name: d.name,
+  site: d.site,
+  role: d.role,
+  address: d.address ? `${d.address}${d.port !== 161 ? `:${d.port}` : ''}` : null,
+  profile: d.profile ?? (d.metricsUrl ? 'prometheus' : null),
+  status: d.status,
+  since: ago(d.statusSince),
+  last_poll: ago(d.lastPollAt),
+  poll_ms: d.lastPollMs,
+  error: d.lastError,
+});
+
+/**
+ * Latest values from ClickHouse: a server is queried directly; the embedded chDB belongs to the running daemon (asked
+ * over its control socket) or, when no daemon runs, is opened here.
+ */
+async function latest(config: Config, dataDir: DataDir, device: string): Promise<LatestValue[]> {
+  const log = createLogger({ level: 'warn' }, { fd: 2 });
+  if (config.clickhouse.url === '') {
+    try {
+      return await control<LatestValue[]>(dataDir, 'device.latest', { device });
+    } catch (err) {
+      if (!(err instanceof WispdError && err.code === 'WISPD_CONTROL' && /not running/.test(err.message))) throw err;
+      dataDir.acquireOrThrow();
+    }
+  }
+  const ch = createClickhouse(config.clickhouse, { log, dataDir });
+  await ch.start();
+  try {
+    return await latestValues(ch, device);
+  } finally {
+    await ch.stop();
+  }
+}
+
+export function registerInventoryCommands(program: Command): void {
+  const site = program
+    .command('site')
+    .description('Sites (towers, POPs) that devices belong to: add, list.')
+    .addHelpText(
+      'after',
+      '\nA site marked --remote is polled by a remote poller (wispd collect --site NAME), not by the daemon.',
+    );
+  site
+    .command('add')
+    .description('Add a site.')
+    .requiredOption('--name <name>', 'the site name')
+    .option('--description <text>', 'where it is, what it serves')
+    .option('--remote', 'its devices are polled by `wispd collect --site <name>` running there')
+    .addHelpText('after', '\nExample:\n  wispd site add --name north-tower --remote')
+    .action((o, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db }) => {
+        const s = await addSite(db, { name: o.name, description: o.description, remote: Boolean(o.remote) });
+        process.stdout.write(`added site ${s.name}${s.remote ? ' (polled remotely)' : ''}\n`);
+      }),
+    );
+  site
+    .command('list')
+    .description('List the sites and how many devices each has.')
+    .option('--json', 'as JSON')
+    .action((o, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db }) => {
+        const rows = (await listSites(db)).map((s) => ({
+          name: s.name,
+          polled_by: s.remote ? 'remote poller' : 'daemon',
+          devices: s.devices,
+          description: s.description || null,
+        }));
+        printTable(rows, ['name', 'polled_by', 'devices', 'description'], o.json);
+      }),
+    );
+
+  const device = program
+    .command('device')
+    .description('Devices to watch (radios, routers, switches, LTE cores): add, list, show, remove.');
+  device
+    .command('add')
+    .description('Add a device: polled over SNMP with a profile, or an EPC scraped at its metrics URL.')
+    .requiredOption('--name <name>', 'a name for staff, logs and graphs')
+    .option('--address <ip[:port]>', 'where its SNMP agent answers (port 161 unless given)')
+    .option(
+      '--profile <profile>',
+      'SNMP profile: if-mib, host-resources, ubiquiti-airmax, mikrotik-wireless, cambium-epmp…',
+    )
+    .option('--community <community>', 'SNMPv2c community (default public; stored encrypted)')
+    .option('--v3-user <user>', 'SNMPv3 user (instead of --community)')
+    .option('--v3-auth <protocol:key>', 'SNMPv3 authentication: md5|sha|sha224|sha256|sha384|sha512 and the key')
+    .option('--v3-priv <protocol:key>', 'SNMPv3 privacy: des|aes|aes256b|aes256r and the key')
+    .option('--interval <seconds>', 'how often it is polled (60, 30s, 5m; at least 5s)', '60')
+    .option('--role <role>', DEVICE_ROLES.join(' | '))
+    .option('--site <site>', 'the site it stands on')
+    .option('--parent <device>', 'the device it reaches the network through (topology: a CPE’s AP, an AP’s backhaul)')
+    .option('--metrics-url <url>', 'an EPC: its Prometheus exposition (http://core:9090/metrics)')
+    .option('--serial <serial>', 'serial number (a CPE is matched to its ACS record by it)')
+    .option('--mac <mac>', 'MAC address')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  wispd device add --name ap-north-1 --address 10.20.0.11 --profile ubiquiti-airmax --community wisp-ro --site north-tower --role ap
+  wispd device add --name core-rtr --address 10.0.0.1 --profile if-mib --v3-user noc --v3-auth sha:authpass1 --v3-priv aes:privpass1
+  wispd device add --name lte-core --role epc --metrics-url http://10.0.0.50:9090/metrics --interval 30s`,
+    )
+    .action((o, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db, box, config }) => {
+        const profiles = [...loadProfiles(config.snmp.profiles_dir).keys()];
+        const d = await addDevice(
+          db,
+          box,
+          {
+            name: o.name,
+            address: o.address,
+            profile: o.profile ?? null,
+            snmp: credentials(o) ?? null,
+            intervalS: seconds('interval', o.interval),
+            role: o.role,
+            site: o.site,
+            parent: o.parent,
+            metricsUrl: o.metricsUrl,
+            serial: o.serial,
+            mac: o.mac,
+          },
+          { profiles },
+        );
+        const how = d.profile ? `SNMP ${d.profile}` : d.metricsUrl ? `scraped at ${d.metricsUrl}` : 'not polled';
+        process.stdout.write(`added device ${d.name} (${d.role}, ${how}, every ${d.intervalS}s)\n`);
+      }),
+    );
+  device
+    .command('list')
+    .description('List the devices: up or down, since when, last poll and its error.')
+    .option('--site <site>', 'only the devices of this site')
+    .option('--json', 'as JSON')
+    .action((o, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db }) => {
+        const rows = (await listDevices(db, { site: o.site })).map(deviceRow);
+        printTable(
+          rows,
+          ['name', 'site', 'role', 'address', 'profile', 'status', 'since', 'last_poll', 'poll_ms', 'error'],
+          o.json,
+        );
+      }),
+    );
+  device
+    .command('show')
+    .description('One device: its record and the latest value of each metric (from ClickHouse, last 24 hours).')
+    .argument('<name>', 'the device name')
+    .option('--json', 'as JSON')
+    .action((name: string, o, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db, config, dataDir }) => {
+        const d = await getDevice(db, name);
+        const values = await latest(config, dataDir, name);
+        if (o.json) {
+          process.stdout.write(`${JSON.stringify({ device: d, latest: values }, null, 2)}\n`);
+          return;
+        }
+        const facts: Array<[string, unknown]> = [
+          ['name', d.name],
+          ['site', d.site],
+          ['role', d.role],
+          ['address', d.address ? `${d.address}:${d.port}` : null],
+          ['profile', d.profile],
+          ['metrics url', d.metricsUrl],
+          ['interval', `${d.intervalS}s`],
+          ['parent', d.parent],
+          ['subscriber', d.subscriber],
+          ['serial', d.serial],
+          ['mac', d.mac ? formatMac(d.mac) : null],
+          ['firmware', d.firmware],
+          ['status', `${d.status}${d.statusSince ? ` since ${new Date(d.statusSince).toISOString()}` : ''}`],
+          ['last poll', d.lastPollAt ? `${new Date(d.lastPollAt).toISOString()} (${d.lastPollMs} ms)` : null],
+          ['last error', d.lastError],
+        ];
+        for (const [k, v] of facts)
+          if (v !== null && v !== undefined) process.stdout.write(`${`${k}:`.padEnd(13)}${v}\n`);
+        process.stdout.write('\n');
+        if (values.length === 0) process.stdout.write('no values in the last 24 hours\n');
+        else
+          printTable(
+            values.map((v) => ({ ...v, value: Number(v.value.toFixed(3)) })),
+            ['metric', 'instance', 'value', 'ts'],
+          );
+      }),
+    );
+  device
+    .command('remove')
+    .description('Remove a device; it is no longer polled (its history stays in ClickHouse).')
+    .argument('<name>', 'the device name')
+    .action((name: string, _o, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db }) => {
+        await removeDevice(db, name);
+        process.stdout.write(`removed device ${name}\n`);
+      }),
+    );
+
+  const collector = program
+    .command('collector')
+    .description('Collectors allowed to push telemetry (remote pollers, scripts): add, list, remove.');
+  collector
+    .command('add')
+    .description('Add a collector and print its token (shown once; it is stored only as a hash).')
+    .requiredOption('--name <name>', 'the collector name')
+    .option('--site <site>', 'the site its rows belong to when they name none')
+    .addHelpText(
+      'after',
+      `
+The token authenticates POST /v1/telemetry (Authorization: Bearer <token>).
+
+Example:
+  wispd collector add --name north-poller --site north-tower`,
+    )
+    .action((o, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db }) => {
+        const { collector: c, token } = await addCollector(db, { name: o.name, site: o.site });
+        process.stdout.write(`added collector ${c.name}${c.site ? ` (site ${c.site})` : ''}\ntoken: ${token}\n`);
+        process.stderr.write(
+          'keep the token now: it cannot be shown again (remove and add the collector for a new one)\n',
+        );
+      }),
+    );
+  collector
+    .command('list')
+    .description('List the collectors (tokens are never shown).')
+    .option('--json', 'as JSON')
+    .action((o, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db }) => {
+        const rows = (await listCollectors(db)).map((c) => ({ name: c.name, site: c.site, added: c.createdAt }));
+        printTable(rows, ['name', 'site', 'added'], o.json);
+      }),
+    );
+  collector
+    .command('remove')
+    .description('Remove a collector; its token stops working at once.')
+    .argument('<name>', 'the collector name')
+    .action((name: string, _o, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db }) => {
+        await removeCollector(db, name);
+        process.stdout.write(`removed collector ${name}\n`);
+      }),
+    );
+}

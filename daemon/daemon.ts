@@ -3,7 +3,10 @@
  * a record of each start and stop in ClickHouse.
  */
 import { hostname } from 'node:os';
+import { createCpeCollector } from '../collectors/cpe/index.ts';
+import { createEpcCollector } from '../collectors/epc/index.ts';
 import { createInventory } from '../collectors/inventory.ts';
+import { createParsePool } from '../collectors/parse/pool.ts';
 import { createSnmpCollector } from '../collectors/snmp/index.ts';
 import type { Config } from '../config/schema.ts';
 import { type Coa, type CoaAction, createCoa } from './coa/index.ts';
@@ -12,7 +15,9 @@ import type { Component } from './component.ts';
 import { createControlServer } from './control/server.ts';
 import { createEventLoopMonitor } from './event-loop.ts';
 import { createDeviceReporter, type DeviceReporter } from './ingest/devices.ts';
+import { createIngestServer, type IngestServer } from './ingest/http.ts';
 import { latestValues } from './ingest/latest.ts';
+import { createCollectorTokens } from './ingest/tokens.ts';
 import { createTelemetryWriter, type TelemetryWriter } from './ingest/writer.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { Logger } from './log.ts';
@@ -57,6 +62,7 @@ export interface Daemon {
   readonly radius: RadiusListener;
   readonly telemetry: TelemetryWriter;
   readonly devices: DeviceReporter;
+  readonly ingest: IngestServer;
   readonly lifecycle: Lifecycle;
   /** Starts every component; resolves to false when stop() was called before the daemon became ready. */
   start(): Promise<boolean>;
@@ -233,7 +239,29 @@ export function createDaemon(config: Config, log: Logger): Daemon {
       box: () => security.box,
     }),
   );
+  const parsePool = lifecycle.add(
+    createParsePool({ threads: config.ingest.parse_threads, maxQueue: config.ingest.parse_queue }, { log }),
+  );
   lifecycle.add(createSnmpCollector(config.snmp, { log, inventory, sink: telemetry, reports: devices }));
+  lifecycle.add(createEpcCollector(config.epc, { log, inventory, sink: telemetry, reports: devices, pool: parsePool }));
+  lifecycle.add(createCpeCollector(config.cpe, { log, postgres, sink: telemetry, reports: devices, pool: parsePool }));
+  const tokens = lifecycle.add(createCollectorTokens({ log, postgres, changes }));
+  const ingest: IngestServer = lifecycle.add(
+    createIngestServer(config.ingest, {
+      log,
+      sink: telemetry,
+      pool: parsePool,
+      tokens,
+      bus,
+      counters: (): Record<string, Readonly<Record<string, number>>> => ({
+        radius: radius.counters(),
+        accounting: accounting.counters(),
+        telemetry: telemetry.counters(),
+        ingest: ingest.counters(),
+        devices: devices.counters(),
+      }),
+    }),
+  );
 
   lifecycle.add(control);
 
@@ -272,6 +300,7 @@ export function createDaemon(config: Config, log: Logger): Daemon {
     radius,
     telemetry,
     devices,
+    ingest,
     lifecycle,
 
     async start() {

@@ -28,7 +28,9 @@ export const errorCodes = {
   WISPD_TELEMETRY_BACKPRESSURE: 'more telemetry is waiting for ClickHouse than telemetry.max_pending_rows allows',
   WISPD_TELEMETRY_UNAVAILABLE: 'telemetry cannot be stored: ClickHouse refuses it and the spool is off or full',
   WISPD_TELEMETRY_INVALID: 'a telemetry batch (NDJSON line, exposition, ACS answer) cannot be read',
+  WISPD_INGEST_UNAUTHORIZED: 'a push or live stream came without a known collector token',
   WISPD_SNMP_PROFILE: 'an SNMP profile file is not valid (the message names the file and the key)',
+  WISPD_SCRAPE_FAILED: 'an EPC metrics URL or the GenieACS NBI cannot be read (unreachable, timed out, HTTP error)',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

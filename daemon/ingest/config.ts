@@ -41,6 +41,18 @@ export const ingestSection = section('The telemetry push endpoint (HTTP and WebS
     max: 16_384,
     doc: 'Bodies being received or parsed at once, in total; beyond this, requests get 503 with Retry-After.',
   }),
+  parse_threads: integer({
+    default: 0,
+    min: 0,
+    max: 64,
+    doc: 'Worker threads parsing pushed bodies, Prometheus expositions and GenieACS answers; 0 is one per core, at most 4.',
+  }),
+  parse_queue: integer({
+    default: 64,
+    min: 1,
+    max: 100_000,
+    doc: 'Bodies waiting for a parse thread; beyond this, pushes get 503 with Retry-After.',
+  }),
   retry_after: duration({
     default: '2s',
     min: '1s',

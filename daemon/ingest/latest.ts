@@ -11,10 +11,11 @@ export interface LatestValue {
 /** Looks back `hours` (the raw table is ordered by device, so this reads one device's recent parts only). */
 export async function latestValues(clickhouse: ClickhouseStore, device: string, hours = 24): Promise<LatestValue[]> {
   return clickhouse.query<LatestValue>(
-    `SELECT metric, instance, argMax(value, ts) AS value, toString(max(ts)) AS ts
-     FROM telemetry_raw
-     WHERE device = {device:String} AND ts > now64(3) - toIntervalHour({hours:UInt32})
-     GROUP BY metric, instance ORDER BY metric, instance`,
+    // Qualified names: the output alias `ts` would otherwise stand for max(ts) in WHERE.
+    `SELECT r.metric AS metric, r.instance AS instance, argMax(r.value, r.ts) AS value, toString(max(r.ts)) AS ts
+     FROM telemetry_raw AS r
+     WHERE r.device = {device:String} AND r.ts > now64(3) - toIntervalHour({hours:UInt32})
+     GROUP BY r.metric, r.instance ORDER BY metric, instance`,
     { device, hours },
   );
 }

@@ -15,6 +15,8 @@ export interface ClickhouseServer {
   url: string;
   /** Answers 503 to everything (a server that is down or overloaded), until `resume`. */
   pause(): void;
+  /** Holds every insert unanswered (a server that is slow to write), until `resume`; queries still answer. */
+  stall(): void;
   resume(): void;
   requests: number;
   close(): Promise<void>;
@@ -23,6 +25,7 @@ export interface ClickhouseServer {
 export async function startClickhouseServer(path: string): Promise<ClickhouseServer> {
   const conn = createChdbConnection({ path });
   let paused = false;
+  let stalled: { promise: Promise<void>; release: () => void } | undefined;
   let chain = Promise.resolve();
   const state = { requests: 0 };
 
@@ -48,6 +51,7 @@ export async function startClickhouseServer(path: string): Promise<ClickhouseSer
     }
     const data = await body(req);
     const inUrl = url.searchParams.get('query');
+    if (stalled && inUrl !== null) await stalled.promise;
     const settings: Record<string, string> = {};
     const params: Record<string, string> = {};
     for (const [k, v] of url.searchParams) {
@@ -59,10 +63,17 @@ export async function startClickhouseServer(path: string): Promise<ClickhouseSer
     const run = async () => {
       if (database) await conn.command({ query: `USE ${database}`, query_id: '' } as never);
       if (inUrl !== null) {
+        // Settings in the statement: chDB's connection would SET them on its session, where an insert's
+        // deduplication token would outlive the insert and silently drop the next insert into the same table.
+        const inline = Object.entries(settings)
+          .map(
+            ([k, v]) =>
+              `${k} = ${/^-?\d+(\.\d+)?$/.test(v) ? v : `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`}`,
+          )
+          .join(', ');
         const r = await conn.insert({
-          query: inUrl,
+          query: inline ? inUrl.replace(/\sFORMAT\s/i, ` SETTINGS ${inline} FORMAT `) : inUrl,
           values: Readable.from([data]),
-          clickhouse_settings: settings,
           query_id: url.searchParams.get('query_id') ?? '',
         } as never);
         return { summary: r.summary, stream: undefined };
@@ -87,8 +98,16 @@ export async function startClickhouseServer(path: string): Promise<ClickhouseSer
         'X-ClickHouse-Summary': JSON.stringify(summary ?? {}),
         'X-ClickHouse-Query-Id': url.searchParams.get('query_id') ?? '',
       });
-      if (stream) stream.pipe(res);
-      else res.end();
+      if (stream) {
+        // A client that goes away before reading everything must not leave chDB's shared session holding a result.
+        res.on('close', () => {
+          if (!stream.readableEnded) {
+            stream.unpipe(res);
+            stream.resume();
+          }
+        });
+        stream.pipe(res);
+      } else res.end();
     } catch (err) {
       const e = err as { code?: string; type?: string; message: string };
       const code = e.code ?? '1000';
@@ -110,13 +129,23 @@ export async function startClickhouseServer(path: string): Promise<ClickhouseSer
     pause: () => {
       paused = true;
     },
+    stall: () => {
+      let release = () => {};
+      const promise = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      stalled ??= { promise, release };
+    },
     resume: () => {
       paused = false;
+      stalled?.release();
+      stalled = undefined;
     },
     get requests() {
       return state.requests;
     },
     async close() {
+      stalled?.release();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await conn.close();

@@ -21,6 +21,23 @@ export function wispd(args: string[], opts: { env?: Record<string, string>; cwd?
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** `wispd` without blocking this process (needed when the test itself serves a peer the command or daemon uses). */
+export function wispdAsync(args: string[], opts: { env?: Record<string, string>; cwd?: string } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [wispdBin, ...args], { cwd: opts.cwd ?? repoRoot, env: cleanEnv(opts.env) });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    p.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('WISPD_')) env[k] = v;

@@ -5,6 +5,7 @@
 
 import { cpeSection } from '../collectors/cpe/config.ts';
 import { epcSection } from '../collectors/epc/config.ts';
+import { collectSection } from '../collectors/remote/config.ts';
 import { snmpSection } from '../collectors/snmp/config.ts';
 import { coaSection } from '../daemon/coa/config.ts';
 import { daemonSection, logSection } from '../daemon/config.ts';
@@ -31,6 +32,7 @@ export const schema = section('wispd configuration', {
   snmp: snmpSection,
   epc: epcSection,
   cpe: cpeSection,
+  collect: collectSection,
 });
 
 export type Config = Infer<typeof schema>;
@@ -48,3 +50,4 @@ export type IngestConfig = Config['ingest'];
 export type SnmpConfig = Config['snmp'];
 export type EpcConfig = Config['epc'];
 export type CpeConfig = Config['cpe'];
+export type CollectConfig = Config['collect'];

@@ -17,6 +17,7 @@ import { createEventLoopMonitor } from './event-loop.ts';
 import { createDeviceReporter, type DeviceReporter } from './ingest/devices.ts';
 import { createIngestServer, type IngestServer } from './ingest/http.ts';
 import { latestValues } from './ingest/latest.ts';
+import { createRemoteIngest } from './ingest/remote.ts';
 import { createCollectorTokens } from './ingest/tokens.ts';
 import { createTelemetryWriter, type TelemetryWriter } from './ingest/writer.ts';
 import { Lifecycle } from './lifecycle.ts';
@@ -246,6 +247,18 @@ export function createDaemon(config: Config, log: Logger): Daemon {
   lifecycle.add(createEpcCollector(config.epc, { log, inventory, sink: telemetry, reports: devices, pool: parsePool }));
   lifecycle.add(createCpeCollector(config.cpe, { log, postgres, sink: telemetry, reports: devices, pool: parsePool }));
   const tokens = lifecycle.add(createCollectorTokens({ log, postgres, changes }));
+  lifecycle.add(
+    createRemoteIngest(config.ingest, {
+      log,
+      bus,
+      postgres,
+      changes,
+      box: () => security.box,
+      tokens,
+      sink: telemetry,
+      reports: devices,
+    }),
+  );
   const ingest: IngestServer = lifecycle.add(
     createIngestServer(config.ingest, {
       log,

@@ -5,6 +5,7 @@ import { ConfigError } from '../../config/load.ts';
 import { schema } from '../../config/schema.ts';
 import { messageOf, WispdError } from '../errors.ts';
 import { version } from '../version.ts';
+import { collect } from './collect.ts';
 import { registerInventoryCommands } from './inventory.ts';
 import { type GlobalOptions, load } from './load.ts';
 import { migrate } from './migrate.ts';
@@ -41,6 +42,24 @@ Example:
   wispd start --config /etc/wispd/wispd.yaml`,
   )
   .action((_opts, cmd: Command) => start(globals(cmd)));
+
+program
+  .command('collect')
+  .description('Run a remote poller for one site: poll its devices and publish to the daemon over NATS (JetStream).')
+  .option('--site <site>', 'the site (marked --remote) whose devices this poller polls (or collect.site)')
+  .option('--token <token>', 'the collector token from `wispd collector add --site <site>` (or collect.token)')
+  .addHelpText(
+    'after',
+    `
+It needs nats.url (the daemon's NATS with JetStream) and the token (better kept in
+the config file or WISPD_COLLECT_TOKEN than on the command line); the devices,
+their SNMP credentials and changes to them come from the daemon. What it collects
+is kept by JetStream while the daemon is away, and stored once when it is back.
+
+Example:
+  WISPD_NATS_URL=nats://core.example.net:4222 wispd collect --site north-tower --token wct_…`,
+  )
+  .action((opts: { site?: string; token?: string }, cmd: Command) => collect({ ...globals(cmd), ...opts }));
 
 program
   .command('check-config')

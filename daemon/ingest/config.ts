@@ -53,6 +53,18 @@ export const ingestSection = section('The telemetry push endpoint (HTTP and WebS
     max: 100_000,
     doc: 'Bodies waiting for a parse thread; beyond this, pushes get 503 with Retry-After.',
   }),
+  stream_max_mb: integer({
+    default: 4096,
+    min: 16,
+    max: 10_000_000,
+    doc: 'JetStream disk for remote pollers’ telemetry waiting for the daemon; beyond it the oldest is discarded.',
+  }),
+  stream_max_age: duration({
+    default: '7d',
+    min: '1m',
+    max: '365d',
+    doc: 'Remote pollers’ telemetry the daemon has not taken within this long is discarded from JetStream.',
+  }),
   retry_after: duration({
     default: '2s',
     min: '1s',

@@ -140,9 +140,11 @@ export function createIngestServer(config: IngestConfig, deps: IngestServerDeps)
   function post(res: HttpResponse, req: HttpRequest): void {
     counters.requests++;
     const state = { aborted: false };
+    let release: (() => void) | undefined;
     res.onAborted(() => {
       if (!state.aborted) counters.aborted++;
       state.aborted = true;
+      release?.();
     });
     const collector = deps.tokens.lookup(bearer(req));
     if (!collector) {
@@ -190,24 +192,23 @@ export function createIngestServer(config: IngestConfig, deps: IngestServerDeps)
       return;
     }
     inflight += reserved;
-    const release = () => {
+    release = () => {
       inflight -= reserved;
+      release = undefined;
     };
     let body = Buffer.allocUnsafe(Number.isFinite(declared) ? declared : 64 * 1024);
     let length = 0;
     res.onData((chunk, last) => {
-      if (state.aborted) {
-        if (last) release();
-        return;
-      }
+      if (state.aborted) return;
       const bytes = new Uint8Array(chunk);
       if (length + bytes.byteLength > body.length) {
-        if (length + bytes.byteLength > maxBody) {
+        // Beyond its Content-Length (which is what was admitted), or beyond the limit without one.
+        if (Number.isFinite(declared) || length + bytes.byteLength > maxBody) {
           counters.too_large++;
-          release();
+          release?.();
           reply(res, state, '413 Payload Too Large', {
             error: 'WISPD_TELEMETRY_INVALID',
-            message: `the body is larger than ingest.max_body_mb (${config.max_body_mb} MB); send smaller batches`,
+            message: `the body is larger than its Content-Length or ingest.max_body_mb (${config.max_body_mb} MB)`,
           });
           return;
         }
@@ -220,7 +221,10 @@ export function createIngestServer(config: IngestConfig, deps: IngestServerDeps)
       length += bytes.byteLength;
       if (!last) return;
       counters.bytes += length;
-      store(collector, body.subarray(0, length), batchId, res, state).finally(release);
+      const done = release;
+      // From here the parse owns the body: its bytes stay counted until it is stored or refused.
+      release = undefined;
+      store(collector, body.subarray(0, length), batchId, res, state).finally(() => done?.());
     });
   }
 

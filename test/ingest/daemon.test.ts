@@ -3,6 +3,7 @@
 // (stored, 401, 400 naming the line with nothing partial, a retried batch stored once, 413, 429 with Retry-After while
 // ClickHouse is slow — with the daemon's memory measured — and then stored), and the /v1/live stream.
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import t from 'tap';
 import { type ClickhouseServer, startClickhouseServer } from '../helpers/clickhouse-server.ts';
 import { tmpDir } from '../helpers/env.ts';
@@ -248,6 +249,23 @@ t.test('telemetry in the daemon', async (t) => {
       t.pass('every acknowledged row is stored');
       const after = await push(lines(10, 'after'), auth);
       t.equal(after.status, 200, 'accepted again once ClickHouse keeps up');
+      // A pusher that goes away halfway through its body.
+      await new Promise<void>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.write(
+            `POST /v1/telemetry HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nContent-Length: 500000\r\n\r\n`,
+          );
+          socket.write(lines(100, 'half'), () => setTimeout(() => socket.destroy(), 100));
+        });
+        socket.on('close', () => resolve());
+      });
+      const live = await wsConnect(port, `/v1/live?token=${token}`);
+      t.teardown(() => live.close());
+      await live.next(
+        (m): m is object =>
+          (m as { counters?: { ingest?: { inflight_bytes?: number } } }).counters?.ingest?.inflight_bytes === 0,
+      );
+      t.pass('no body is left counted as in flight');
     },
   );
 });

@@ -12,7 +12,7 @@ import type { Queryable } from '../../daemon/model/db.ts';
 import { sampledLog } from '../../daemon/sampled-log.ts';
 import type { ParsePool } from '../parse/pool.ts';
 import { fetchBody, parseWhenFree } from '../scrape.ts';
-import type { DeviceReports, TelemetrySink } from '../sink.ts';
+import { type DeviceReports, rowDelivery, type TelemetrySink } from '../sink.ts';
 import { cpeNames, writeCpes } from './devices.ts';
 import { devicesUrl } from './nbi.ts';
 import type { CpeCounters, CpeRecord, GenieacsExtra } from './parse.ts';
@@ -72,7 +72,9 @@ export function createCpeCollector(config: CpeConfig, deps: CpeCollectorDeps): C
   let stopping = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();
-  const writes = new Set<Promise<void>>();
+  const delivery = rowDelivery(deps.sink, counters, (err, n) =>
+    warn('warn', { err: messageOf(err), rows: n }, 'CPE rows dropped'),
+  );
 
   /**
    * What a page after `after` needs of the previous cycle: the states of the ids that followed `after` then. Twice a
@@ -91,20 +93,6 @@ export function createCpeCollector(config: CpeConfig, deps: CpeCollectorDeps): C
     const out: Record<string, CpeCounters> = {};
     for (const id of order.slice(lo, lo + 2 * pageSize)) out[id] = state.get(id)!;
     return out;
-  }
-
-  function deliver(body: Buffer, rows: number): void {
-    const write = deps.sink.write({ body, rows }).then(
-      () => {
-        counters.rows_delivered += rows;
-      },
-      (err) => {
-        counters.rows_dropped += rows;
-        warn('warn', { err: messageOf(err), rows }, 'CPE rows dropped');
-      },
-    );
-    writes.add(write);
-    void write.finally(() => writes.delete(write));
   }
 
   /** Reads every page; a failure keeps what the pages before it gave. */
@@ -129,7 +117,7 @@ export function createCpeCollector(config: CpeConfig, deps: CpeCollectorDeps): C
       counters.pages++;
       counters.skipped += page.skipped;
       counters.rows += out.rows;
-      if (out.rows > 0) deliver(Buffer.from(out.body), out.rows);
+      if (out.rows > 0) delivery.deliver({ body: Buffer.from(out.body), rows: out.rows });
       cpes.push(...page.cpes);
       for (const [id, s] of Object.entries(page.state)) fresh.set(id, s);
       if (page.documents < pageSize || page.lastId === null || !running) return;
@@ -225,7 +213,7 @@ export function createCpeCollector(config: CpeConfig, deps: CpeCollectorDeps): C
       clearTimeout(timer);
       stopping.abort();
       await current;
-      await Promise.all([...writes]);
+      await delivery.settled();
     },
     poll: () => (running ? enqueue() : Promise.resolve()),
     counters: () => ({ ...counters, ...Object.fromEntries(Object.entries(last).map(([k, v]) => [`last_${k}`, v])) }),

@@ -13,7 +13,7 @@ import { sampledLog } from '../../daemon/sampled-log.ts';
 import type { Inventory } from '../inventory.ts';
 import type { ParsePool } from '../parse/pool.ts';
 import { fetchBody, parseWhenFree } from '../scrape.ts';
-import type { DeviceReports, TelemetrySink } from '../sink.ts';
+import { type DeviceReports, rowDelivery, type TelemetrySink } from '../sink.ts';
 import type { EpcExtra, EpcState } from './parse/rows.ts';
 
 export interface EpcCollectorDeps {
@@ -60,7 +60,9 @@ export function createEpcCollector(config: EpcConfig, deps: EpcCollectorDeps): C
     status_changes: 0,
   };
   const cores = new Map<number, Core>();
-  const writes = new Set<Promise<void>>();
+  const delivery = rowDelivery(deps.sink, counters, (err, n) =>
+    warn('warn', { err: messageOf(err), rows: n }, 'EPC rows dropped'),
+  );
   let stopping = new AbortController();
   let running = false;
 
@@ -132,27 +134,13 @@ export function createEpcCollector(config: EpcConfig, deps: EpcCollectorDeps): C
         );
       }
       if (stats.samples === 0) error = `no samples in the exposition (${stats.malformed} unreadable lines)`;
-      if (out.rows > 0) deliver(Buffer.from(out.body), out.rows);
+      if (out.rows > 0) delivery.deliver({ body: Buffer.from(out.body), rows: out.rows });
     } catch (err) {
       counters.parse_failures++;
       error = messageOf(err);
       warn('warn', { device: t.name, err: error }, 'an EPC exposition could not be parsed');
     }
     deps.reports.polled([{ device: t.name, at, ms: Date.now() - at, error }]);
-  }
-
-  function deliver(body: Buffer, rows: number): void {
-    const write = deps.sink.write({ body, rows }).then(
-      () => {
-        counters.rows_delivered += rows;
-      },
-      (err) => {
-        counters.rows_dropped += rows;
-        warn('warn', { err: messageOf(err), rows }, 'EPC rows dropped');
-      },
-    );
-    writes.add(write);
-    void write.finally(() => writes.delete(write));
   }
 
   function drop(c: Core): void {
@@ -205,7 +193,7 @@ export function createEpcCollector(config: EpcConfig, deps: EpcCollectorDeps): C
       for (const c of cores.values()) clearTimeout(c.timer);
       stopping.abort();
       await Promise.all([...cores.values()].map((c) => c.running));
-      await Promise.all([...writes]);
+      await delivery.settled();
     },
     counters: () => ({
       ...counters,

@@ -44,11 +44,22 @@ function timestamp(v: unknown, now: number): number {
   return Math.round(ms);
 }
 
+function validMetric(metric: unknown, valid: Set<string>): metric is string {
+  if (typeof metric !== 'string') return false;
+  if (valid.has(metric)) return true;
+  if (!METRIC.test(metric)) return false;
+  valid.add(metric);
+  return true;
+}
+
 export function parseNdjson(body: Uint8Array, ctx: NdjsonContext): RowBatch {
   const text = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
   const out = new RowBuilder();
-  // Most pushes carry many samples of few devices: the escaped site/device prefix is built once per pair.
-  const sources = new Map<string, RowSource>();
+  // Most pushes carry many samples of few devices: the escaped site/device prefix is built once per pair, found by
+  // site then device (no key string made per line).
+  const sources = new Map<string, Map<string, RowSource>>();
+  // Most pushes repeat a few metric names: each is checked once.
+  const metrics = new Set<string>();
   let start = 0;
   let line = 0;
   while (start < text.length) {
@@ -71,17 +82,21 @@ export function parseNdjson(body: Uint8Array, ctx: NdjsonContext): RowBatch {
       const device = name(sample.device, 'device', true, '');
       const site = name(sample.site, 'site', false, ctx.site);
       const metric = sample.metric;
-      if (typeof metric !== 'string' || !METRIC.test(metric)) {
+      if (!validMetric(metric, metrics)) {
         throw new Error('metric must be a name of letters, digits, "_", "." or ":" (at most 128)');
       }
       const instance = name(sample.instance, 'instance', false, '');
       const value = sample.value;
       if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error('value must be a finite number');
-      const key = `${site}\n${device}`;
-      let source = sources.get(key);
+      let devices = sources.get(site);
+      if (!devices) {
+        devices = new Map();
+        sources.set(site, devices);
+      }
+      let source = devices.get(device);
       if (!source) {
         source = rowSource(site, device);
-        sources.set(key, source);
+        devices.set(device, source);
       }
       out.add(timestamp(sample.ts, ctx.now), source, metric, instance, value);
     } catch (err) {

@@ -10,7 +10,7 @@ import type { DeviceTarget } from '../../daemon/model/device.ts';
 import { sampledLog } from '../../daemon/sampled-log.ts';
 import { startWorker } from '../../daemon/workers.ts';
 import type { Inventory } from '../inventory.ts';
-import type { DeviceReports, TelemetrySink } from '../sink.ts';
+import { type DeviceReports, rowDelivery, type TelemetrySink } from '../sink.ts';
 import type { PollTarget } from './poller.ts';
 import { loadProfiles } from './profile.ts';
 import type { FromWorker, SnmpWorkerData, ToWorker } from './worker.ts';
@@ -43,6 +43,9 @@ export function createSnmpCollector(config: SnmpConfig, deps: SnmpCollectorDeps)
   let worker: Worker | undefined;
   let stats: Record<string, number> = {};
   const counters = { rows_delivered: 0, rows_dropped: 0, batches: 0 };
+  const delivery = rowDelivery(deps.sink, counters, (err, rows) =>
+    warn('warn', { err: (err as Error).message, rows }, 'SNMP rows dropped'),
+  );
   let stopped: (() => void) | undefined;
   let targets = 0;
 
@@ -57,15 +60,7 @@ export function createSnmpCollector(config: SnmpConfig, deps: SnmpCollectorDeps)
     switch (m.type) {
       case 'rows': {
         counters.batches++;
-        deps.sink.write({ body: Buffer.from(m.body), rows: m.rows }).then(
-          () => {
-            counters.rows_delivered += m.rows;
-          },
-          (err) => {
-            counters.rows_dropped += m.rows;
-            warn('warn', { err: (err as Error).message, rows: m.rows }, 'SNMP rows dropped');
-          },
-        );
+        delivery.deliver({ body: Buffer.from(m.body), rows: m.rows });
         break;
       }
       case 'status':
@@ -122,6 +117,7 @@ export function createSnmpCollector(config: SnmpConfig, deps: SnmpCollectorDeps)
       await Promise.race([done, new Promise((r) => setTimeout(r, 10_000).unref())]);
       worker = undefined;
       await w.terminate();
+      await delivery.settled();
     },
     counters: () => ({ ...stats, ...counters }),
     describe: () => (config.enabled ? `${targets} devices, ${config.concurrency} at once` : 'off (snmp.enabled)'),

@@ -9,16 +9,14 @@ import { createCpeCollector } from '../../collectors/cpe/index.ts';
 import { PROJECTION } from '../../collectors/cpe/nbi.ts';
 import { createParsePool } from '../../collectors/parse/pool.ts';
 import type { StatusChange } from '../../collectors/sink.ts';
-import { createTelemetryWriter } from '../../daemon/ingest/writer.ts';
 import { addDevice } from '../../daemon/model/device.ts';
 import { addPlan } from '../../daemon/model/plan.ts';
 import { addSubscriber } from '../../daemon/model/subscriber.ts';
 import { SecretBox } from '../../daemon/security/secret-box.ts';
-import { coreMigrations as chMigrations, createClickhouse } from '../../daemon/store/clickhouse/index.ts';
-import { DataDir } from '../../daemon/store/datadir.ts';
 import { coreMigrations, createPostgres } from '../../daemon/store/postgres/index.ts';
-import { freshPostgres, silentLog, tmpDir } from '../helpers/env.ts';
+import { freshPostgres, silentLog } from '../helpers/env.ts';
 import { eventually } from '../helpers/radius.ts';
+import { embeddedTelemetry } from '../helpers/telemetry.ts';
 
 const log = silentLog();
 const DAY = 86_400_000;
@@ -222,27 +220,13 @@ async function startNbi(docs: () => Doc[]) {
 
 t.test('CPE collector', async (t) => {
   const url = await freshPostgres(t);
-  const dataDir = new DataDir(tmpDir(t));
-  dataDir.acquireOrThrow();
-  t.teardown(() => dataDir.release());
+  const { dataDir, ch, writer } = await embeddedTelemetry(t, 50);
   const postgres = createPostgres(
     { url: url ?? '', pool_size: 2, connect_timeout: 5000, embedded_port: 0 },
     { log, dataDir, migrations: coreMigrations() },
   );
   await postgres.start();
   t.teardown(() => postgres.stop());
-  const ch = createClickhouse(
-    { url: '', database: 'wispd', username: '', password: '', request_timeout: 30_000 },
-    { log, dataDir, migrations: chMigrations() },
-  );
-  await ch.start();
-  t.teardown(() => ch.stop());
-  const writer = createTelemetryWriter(
-    { batch_rows: 50_000, batch_interval: 50, max_pending_rows: 1_000_000, spool_mb: 64 },
-    { log, clickhouse: ch, dataDir },
-  );
-  await writer.start();
-  t.teardown(() => writer.stop());
   const pool = createParsePool({ threads: 1, maxQueue: 16 }, { log });
   await pool.start();
   t.teardown(() => pool.stop());

@@ -10,15 +10,12 @@ import { createEpcCollector } from '../../collectors/epc/index.ts';
 import { OPEN5GS_RULES } from '../../collectors/epc/open5gs.ts';
 import { familyOf, parseExposition, parseValue } from '../../collectors/epc/parse/prometheus.ts';
 import { type EpcState, epcRows } from '../../collectors/epc/parse/rows.ts';
-import type { Inventory } from '../../collectors/inventory.ts';
 import { createParsePool } from '../../collectors/parse/pool.ts';
 import type { PollResult, StatusChange } from '../../collectors/sink.ts';
-import { createTelemetryWriter } from '../../daemon/ingest/writer.ts';
 import type { DeviceTarget } from '../../daemon/model/device.ts';
-import { coreMigrations, createClickhouse } from '../../daemon/store/clickhouse/index.ts';
-import { DataDir } from '../../daemon/store/datadir.ts';
-import { freePort, repoRoot, silentLog, tmpDir } from '../helpers/env.ts';
+import { freePort, repoRoot, silentLog } from '../helpers/env.ts';
 import { eventually } from '../helpers/radius.ts';
+import { embeddedTelemetry, staticInventory } from '../helpers/telemetry.ts';
 
 const log = silentLog();
 const fixture = (nf: string) => readFileSync(`${repoRoot}/test/fixtures/epc/open5gs-${nf}.prom`, 'utf8');
@@ -241,24 +238,6 @@ t.test('Open5GS samples as wispd rows', async (t) => {
   });
 });
 
-function staticInventory(): Inventory & { set(list: DeviceTarget[]): void } {
-  let list: DeviceTarget[] = [];
-  const fns: Array<(l: readonly DeviceTarget[]) => void> = [];
-  return {
-    name: 'inventory',
-    start: async () => {},
-    stop: async () => {},
-    counters: () => ({}),
-    describe: () => '',
-    targets: () => list,
-    onChange: (fn) => fns.push(fn),
-    set(l) {
-      list = l;
-      for (const fn of fns) fn(list);
-    },
-  };
-}
-
 let nextId = 1;
 const core = (name: string, url: string): DeviceTarget => ({
   id: nextId++,
@@ -329,21 +308,7 @@ async function startHangingServer(): Promise<{ url: string; close(): Promise<voi
 }
 
 t.test('EPC collector', async (t) => {
-  const dataDir = new DataDir(tmpDir(t));
-  dataDir.acquireOrThrow();
-  t.teardown(() => dataDir.release());
-  const ch = createClickhouse(
-    { url: '', database: 'wispd', username: '', password: '', request_timeout: 30_000 },
-    { log, dataDir, migrations: coreMigrations() },
-  );
-  await ch.start();
-  t.teardown(() => ch.stop());
-  const writer = createTelemetryWriter(
-    { batch_rows: 50_000, batch_interval: 100, max_pending_rows: 1_000_000, spool_mb: 64 },
-    { log, clickhouse: ch, dataDir },
-  );
-  await writer.start();
-  t.teardown(() => writer.stop());
+  const { ch, writer } = await embeddedTelemetry(t);
   const pool = createParsePool({ threads: 2, maxQueue: 64 }, { log });
   await pool.start();
   t.teardown(() => pool.stop());

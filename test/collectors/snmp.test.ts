@@ -2,13 +2,9 @@
 // Cambium radios and against a real snmpd, writing through the telemetry writer into chDB.
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import type { Inventory } from '../../collectors/inventory.ts';
 import type { PollResult, StatusChange } from '../../collectors/sink.ts';
 import { createSnmpCollector } from '../../collectors/snmp/index.ts';
-import { createTelemetryWriter } from '../../daemon/ingest/writer.ts';
 import type { DeviceTarget, SnmpCredentials } from '../../daemon/model/device.ts';
-import { coreMigrations, createClickhouse } from '../../daemon/store/clickhouse/index.ts';
-import { DataDir } from '../../daemon/store/datadir.ts';
 import { silentLog, tmpDir } from '../helpers/env.ts';
 import { eventually } from '../helpers/radius.ts';
 import {
@@ -19,6 +15,7 @@ import {
   startSnmpd,
   writeRadio20Profile,
 } from '../helpers/snmp-sim.ts';
+import { embeddedTelemetry, staticInventory } from '../helpers/telemetry.ts';
 
 const log = silentLog();
 const snmpConfig = {
@@ -33,24 +30,6 @@ const snmpConfig = {
   max_backoff: 2000,
   profiles_dir: '',
 };
-
-function staticInventory(): Inventory & { set(list: DeviceTarget[]): void } {
-  let list: DeviceTarget[] = [];
-  const fns: Array<(l: readonly DeviceTarget[]) => void> = [];
-  return {
-    name: 'inventory',
-    start: async () => {},
-    stop: async () => {},
-    counters: () => ({}),
-    describe: () => '',
-    targets: () => list,
-    onChange: (fn) => fns.push(fn),
-    set(l) {
-      list = l;
-      for (const fn of fns) fn(list);
-    },
-  };
-}
 
 let nextId = 1;
 const target = (
@@ -77,21 +56,7 @@ t.test('SNMP collector', async (t) => {
   const profiles = tmpDir(t);
   writeRadio20Profile(profiles);
   snmpConfig.profiles_dir = profiles;
-  const dataDir = new DataDir(tmpDir(t));
-  dataDir.acquireOrThrow();
-  t.teardown(() => dataDir.release());
-  const ch = createClickhouse(
-    { url: '', database: 'wispd', username: '', password: '', request_timeout: 30_000 },
-    { log, dataDir, migrations: coreMigrations() },
-  );
-  await ch.start();
-  t.teardown(() => ch.stop());
-  const writer = createTelemetryWriter(
-    { batch_rows: 50_000, batch_interval: 100, max_pending_rows: 1_000_000, spool_mb: 64 },
-    { log, clickhouse: ch, dataDir },
-  );
-  await writer.start();
-  t.teardown(() => writer.stop());
+  const { ch, writer } = await embeddedTelemetry(t);
 
   const changes: StatusChange[] = [];
   const polls: PollResult[] = [];

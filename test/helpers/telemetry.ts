@@ -1,0 +1,54 @@
+/** What the collector tests share: an inventory set by hand, and an embedded ClickHouse with the telemetry writer. */
+import type { Test } from 'tap';
+import type { Inventory } from '../../collectors/inventory.ts';
+import { createTelemetryWriter, type TelemetryWriter } from '../../daemon/ingest/writer.ts';
+import type { DeviceTarget } from '../../daemon/model/device.ts';
+import { type ClickhouseStore, coreMigrations, createClickhouse } from '../../daemon/store/clickhouse/index.ts';
+import { DataDir } from '../../daemon/store/datadir.ts';
+import { silentLog, tmpDir } from './env.ts';
+
+/** An inventory whose devices the test sets (`set` calls the listeners, as a change in PostgreSQL would). */
+export function staticInventory(): Inventory & { set(list: DeviceTarget[]): void } {
+  let list: DeviceTarget[] = [];
+  const fns: Array<(l: readonly DeviceTarget[]) => void> = [];
+  return {
+    name: 'inventory',
+    start: async () => {},
+    stop: async () => {},
+    counters: () => ({}),
+    describe: () => '',
+    targets: () => list,
+    onChange: (fn) => fns.push(fn),
+    set(l) {
+      list = l;
+      for (const fn of fns) fn(list);
+    },
+  };
+}
+
+export interface EmbeddedTelemetry {
+  dataDir: DataDir;
+  ch: ClickhouseStore;
+  writer: TelemetryWriter;
+}
+
+/** A data directory of the test's own with chDB and a telemetry writer flushing every `intervalMs`; all stopped at the end. */
+export async function embeddedTelemetry(t: Test, intervalMs = 100): Promise<EmbeddedTelemetry> {
+  const log = silentLog();
+  const dataDir = new DataDir(tmpDir(t));
+  dataDir.acquireOrThrow();
+  t.teardown(() => dataDir.release());
+  const ch = createClickhouse(
+    { url: '', database: 'wispd', username: '', password: '', request_timeout: 30_000 },
+    { log, dataDir, migrations: coreMigrations() },
+  );
+  await ch.start();
+  t.teardown(() => ch.stop());
+  const writer = createTelemetryWriter(
+    { batch_rows: 50_000, batch_interval: intervalMs, max_pending_rows: 1_000_000, spool_mb: 64 },
+    { log, clickhouse: ch, dataDir },
+  );
+  await writer.start();
+  t.teardown(() => writer.stop());
+  return { dataDir, ch, writer };
+}

@@ -220,7 +220,7 @@ async function startNbi(docs: () => Doc[]) {
 
 t.test('CPE collector', async (t) => {
   const url = await freshPostgres(t);
-  const { dataDir, ch, writer } = await embeddedTelemetry(t, 50);
+  const { dataDir, ch, writer } = await embeddedTelemetry(t, { batch_interval: 50 });
   const postgres = createPostgres(
     { url: url ?? '', pool_size: 2, connect_timeout: 5000, embedded_port: 0 },
     { log, dataDir, migrations: coreMigrations() },

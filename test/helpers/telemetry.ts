@@ -1,6 +1,7 @@
 /** What the collector tests share: an inventory set by hand, and an embedded ClickHouse with the telemetry writer. */
 import type { Test } from 'tap';
 import type { Inventory } from '../../collectors/inventory.ts';
+import type { TelemetryConfig } from '../../config/schema.ts';
 import { createTelemetryWriter, type TelemetryWriter } from '../../daemon/ingest/writer.ts';
 import type { DeviceTarget } from '../../daemon/model/device.ts';
 import { type ClickhouseStore, coreMigrations, createClickhouse } from '../../daemon/store/clickhouse/index.ts';
@@ -32,8 +33,8 @@ export interface EmbeddedTelemetry {
   writer: TelemetryWriter;
 }
 
-/** A data directory of the test's own with chDB and a telemetry writer flushing every `intervalMs`; all stopped at the end. */
-export async function embeddedTelemetry(t: Test, intervalMs = 100): Promise<EmbeddedTelemetry> {
+/** A data directory of the test's own with chDB and a telemetry writer (`writer` overrides its config); all stopped at the end. */
+export async function embeddedTelemetry(t: Test, writer: Partial<TelemetryConfig> = {}): Promise<EmbeddedTelemetry> {
   const log = silentLog();
   const dataDir = new DataDir(tmpDir(t));
   dataDir.acquireOrThrow();
@@ -44,11 +45,11 @@ export async function embeddedTelemetry(t: Test, intervalMs = 100): Promise<Embe
   );
   await ch.start();
   t.teardown(() => ch.stop());
-  const writer = createTelemetryWriter(
-    { batch_rows: 50_000, batch_interval: intervalMs, max_pending_rows: 1_000_000, spool_mb: 64 },
+  const w = createTelemetryWriter(
+    { batch_rows: 50_000, batch_interval: 100, max_pending_rows: 1_000_000, spool_mb: 64, ...writer },
     { log, clickhouse: ch, dataDir },
   );
-  await writer.start();
-  t.teardown(() => writer.stop());
-  return { dataDir, ch, writer };
+  await w.start();
+  t.teardown(() => w.stop());
+  return { dataDir, ch, writer: w };
 }

@@ -41,6 +41,7 @@ export function spawnWispd(
         WISPD_RADIUS_ADDRESS: '127.0.0.1',
         WISPD_RADIUS_AUTH_PORT: '0',
         WISPD_INGEST_LISTEN: '127.0.0.1:0',
+        WISPD_ADMIN_LISTEN: '127.0.0.1:0',
         WISPD_RADIUS_ACCT_PORT: '0',
         WISPD_RADIUS_DEMO: 'false',
         ...opts.env,

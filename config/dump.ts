@@ -10,8 +10,10 @@ export interface DumpOptions {
   sources?: Sources;
 }
 
+/** One value on its key's line: lists in flow style (`[a, b]`), since a block list cannot follow `key:` there. */
 function scalar(value: unknown): string {
-  return stringify(value, { lineWidth: 0 }).trimEnd();
+  const flow = Array.isArray(value) ? ({ collectionStyle: 'flow', flowCollectionPadding: false } as const) : {};
+  return stringify(value, { lineWidth: 0, ...flow }).trimEnd();
 }
 
 export function dumpConfig(schema: Section, config: unknown, opts: DumpOptions = {}): string {

@@ -3,6 +3,7 @@
  * in the order `dump-config` shows them.
  */
 
+import { adminSection } from '../admin/config.ts';
 import { cpeSection } from '../collectors/cpe/config.ts';
 import { epcSection } from '../collectors/epc/config.ts';
 import { collectSection } from '../collectors/remote/config.ts';
@@ -32,6 +33,7 @@ export const schema = section('wispd configuration', {
   snmp: snmpSection,
   epc: epcSection,
   cpe: cpeSection,
+  admin: adminSection,
   collect: collectSection,
 });
 
@@ -50,4 +52,5 @@ export type IngestConfig = Config['ingest'];
 export type SnmpConfig = Config['snmp'];
 export type EpcConfig = Config['epc'];
 export type CpeConfig = Config['cpe'];
+export type AdminConfig = Config['admin'];
 export type CollectConfig = Config['collect'];

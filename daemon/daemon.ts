@@ -3,6 +3,7 @@
  * a record of each start and stop in ClickHouse.
  */
 import { hostname } from 'node:os';
+import { type AdminServer, createAdminServer } from '../admin/index.ts';
 import { createCpeCollector } from '../collectors/cpe/index.ts';
 import { createEpcCollector } from '../collectors/epc/index.ts';
 import { createInventory } from '../collectors/inventory.ts';
@@ -64,6 +65,7 @@ export interface Daemon {
   readonly telemetry: TelemetryWriter;
   readonly devices: DeviceReporter;
   readonly ingest: IngestServer;
+  readonly admin: AdminServer;
   readonly lifecycle: Lifecycle;
   /** Starts every component; resolves to false when stop() was called before the daemon became ready. */
   start(): Promise<boolean>;
@@ -278,6 +280,11 @@ export function createDaemon(config: Config, log: Logger): Daemon {
 
   lifecycle.add(control);
 
+  // Last: it shows every other component's counters, and stops first so no staff request meets a stopped component.
+  const admin = lifecycle.add(
+    createAdminServer(config.admin, { log, postgres, ready: () => ready, counters: () => lifecycle.counters() }),
+  );
+
   /** Appends to `daemon_events`; a failure is logged, never fatal (the record is history, not state). */
   async function record(event: 'start' | 'stop', detail: Record<string, unknown>): Promise<void> {
     try {
@@ -314,6 +321,7 @@ export function createDaemon(config: Config, log: Logger): Daemon {
     telemetry,
     devices,
     ingest,
+    admin,
     lifecycle,
 
     async start() {

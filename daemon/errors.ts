@@ -31,6 +31,11 @@ export const errorCodes = {
   WISPD_INGEST_UNAUTHORIZED: 'a push or live stream came without a known collector token',
   WISPD_SNMP_PROFILE: 'an SNMP profile file is not valid (the message names the file and the key)',
   WISPD_SCRAPE_FAILED: 'an EPC metrics URL or the GenieACS NBI cannot be read (unreachable, timed out, HTTP error)',
+  WISPD_ADMIN_LISTEN: 'the staff panel cannot listen on admin.listen (the address is in use or not local)',
+  WISPD_STAFF_UNAUTHORIZED:
+    'a panel request came without a valid staff session, or a login had a wrong email or password',
+  WISPD_STAFF_FORBIDDEN: "the staff member's role does not allow this action on this resource",
+  WISPD_STAFF_LOGIN_LIMITED: 'too many failed logins for this email or from this address within admin.login_window',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

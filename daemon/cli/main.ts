@@ -5,6 +5,7 @@ import { ConfigError } from '../../config/load.ts';
 import { schema } from '../../config/schema.ts';
 import { messageOf, WispdError } from '../errors.ts';
 import { version } from '../version.ts';
+import { registerAdminCommands } from './admin.ts';
 import { collect } from './collect.ts';
 import { registerInventoryCommands } from './inventory.ts';
 import { type GlobalOptions, load } from './load.ts';
@@ -113,6 +114,7 @@ Example:
 registerRecordCommands(program);
 registerInventoryCommands(program);
 registerOperationCommands(program);
+registerAdminCommands(program);
 
 program
   .command('version')

@@ -23,6 +23,7 @@ const commands = [
   'resume',
   'usage',
   'topup',
+  'admin',
 ];
 const subcommands = [
   'nas add',
@@ -36,6 +37,12 @@ const subcommands = [
   'subscriber import',
   'subscriber list',
   'subscriber show',
+  'admin create-user',
+  'admin list-users',
+  'admin set-password',
+  'admin set-role',
+  'admin disable',
+  'admin enable',
 ];
 
 t.test('--help on the program and on every command', async (t) => {

@@ -15,6 +15,7 @@ const ports = {
   WISPD_RADIUS_AUTH_PORT: '0',
   WISPD_RADIUS_ACCT_PORT: '0',
   WISPD_INGEST_LISTEN: '127.0.0.1:0',
+  WISPD_ADMIN_LISTEN: '127.0.0.1:0',
 };
 
 async function stopWithin(t: Test, p: ReturnType<typeof startWispd>, ms: number) {

@@ -124,6 +124,7 @@ export async function startDaemon(t: Test, env: Record<string, string> = {}, dat
       WISPD_RADIUS_ADDRESS: '127.0.0.1',
       WISPD_RADIUS_DEMO: 'false',
       WISPD_INGEST_LISTEN: '127.0.0.1:0',
+      WISPD_ADMIN_LISTEN: '127.0.0.1:0',
       ...env,
     },
   });

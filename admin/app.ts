@@ -1,0 +1,88 @@
+/**
+ * The panel's Fastify app, without a socket (tests drive it with `inject`; admin/index.ts listens). Errors are
+ * answered as `{error: code, message}`; nothing is logged per request — failures are counted, and logged sampled.
+ */
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import type { AdminConfig } from '../config/schema.ts';
+import { isWispdError } from '../daemon/errors.ts';
+import type { Logger } from '../daemon/log.ts';
+import type { Transactional } from '../daemon/model/audit.ts';
+import { sampledLog } from '../daemon/sampled-log.ts';
+import { type AuthCounters, registerStaffAuth, type StaffAuth } from './auth.ts';
+import type { CountersByComponent } from './metrics.ts';
+import { registerProbes } from './probes.ts';
+import { registerStaffRoutes } from './staff-routes.ts';
+
+export interface AdminDeps {
+  log: Logger;
+  postgres: Transactional;
+  /** True once the daemon's components have all started (for /readyz). */
+  ready: () => boolean;
+  /** Every component's counters, by component (for /metrics). */
+  counters: () => CountersByComponent;
+  /** The clock of sessions and login limits; tests move it. */
+  now?: () => number;
+}
+
+export interface AdminApp {
+  readonly app: FastifyInstance;
+  /** The guard and audited write every route uses. */
+  readonly auth: StaffAuth;
+  counters(): Readonly<AdminCounters>;
+}
+
+export interface AdminCounters extends AuthCounters {
+  requests: number;
+  /** Requests that failed for a reason of the server's (answered 500, logged sampled). */
+  internal_errors: number;
+}
+
+const STATUS_BY_CODE: Record<string, number> = {
+  WISPD_INVALID_INPUT: 400,
+  WISPD_NOT_FOUND: 404,
+  WISPD_ALREADY_EXISTS: 409,
+};
+
+export async function buildAdminApp(config: AdminConfig, deps: AdminDeps): Promise<AdminApp> {
+  const log = deps.log.child({ component: 'admin' });
+  const warn = sampledLog(log);
+  const own = { requests: 0, internal_errors: 0 };
+  const app = Fastify({
+    logger: false,
+    // Only the proxies named: with `true`, any client could pick its own address by sending X-Forwarded-For.
+    trustProxy: config.trust_proxy.length > 0 ? [...config.trust_proxy] : false,
+    bodyLimit: 1024 * 1024,
+    return503OnClosing: true,
+  });
+
+  app.addHook('onResponse', async () => {
+    own.requests++;
+  });
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (isWispdError(err) && STATUS_BY_CODE[err.code]) {
+      return reply.code(STATUS_BY_CODE[err.code]!).send({ error: err.code, message: err.message });
+    }
+    if (err.validation) {
+      return reply.code(400).send({ error: 'WISPD_INVALID_INPUT', message: err.message });
+    }
+    if (err.statusCode && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ error: err.code ?? 'bad request', message: err.message });
+    }
+    own.internal_errors++;
+    warn('error', { err: err.message, code: err.code, route: request.routeOptions.url }, 'panel request failed');
+    return reply.code(500).send({ error: 'internal', message: 'internal error; the daemon log has the cause' });
+  });
+
+  app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not found', message: 'no such route' }));
+
+  registerProbes(app, { postgres: deps.postgres, ready: deps.ready, counters: deps.counters });
+  const auth = await registerStaffAuth(app, config, { postgres: deps.postgres, now: deps.now ?? Date.now });
+  registerStaffRoutes(app, auth, deps.postgres);
+
+  return {
+    app,
+    auth,
+    counters: () => ({ ...own, ...auth.counters }),
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * The staff panel as a daemon component: the Fastify app of admin/app.ts on `admin.listen` (off when empty).
+ * Started after the components whose counters it shows and stopped before them.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { AdminConfig } from '../config/schema.ts';
+import type { Component } from '../daemon/component.ts';
+import { WispdError } from '../daemon/errors.ts';
+import { countStaff } from '../daemon/model/staff.ts';
+import { type AdminApp, type AdminDeps, buildAdminApp } from './app.ts';
+
+export type { AdminDeps } from './app.ts';
+
+export interface AdminServer extends Component {
+  /** The port listened on (useful with port 0); 0 when off or stopped. */
+  readonly port: number;
+  /** The app, between start() and stop(); undefined when the panel is off. */
+  readonly app: FastifyInstance | undefined;
+}
+
+export function createAdminServer(config: AdminConfig, deps: AdminDeps): AdminServer {
+  const log = deps.log.child({ component: 'admin' });
+  let built: AdminApp | undefined;
+  let port = 0;
+  let host = '';
+
+  return {
+    name: 'admin',
+    get port() {
+      return port;
+    },
+    get app() {
+      return built?.app;
+    },
+
+    async start() {
+      if (!config.listen) return;
+      const at = config.listen.lastIndexOf(':');
+      host = config.listen.slice(0, at).replace(/^\[|\]$/g, '');
+      built = await buildAdminApp(config, deps);
+      try {
+        await built.app.listen({ host, port: Number(config.listen.slice(at + 1)) });
+      } catch (err) {
+        throw new WispdError(
+          'WISPD_ADMIN_LISTEN',
+          `cannot listen on ${config.listen} (admin.listen): ${(err as Error).message}`,
+          { listen: config.listen },
+          { cause: err },
+        );
+      }
+      port = (built.app.server.address() as { port: number }).port;
+      log.info({ listen: `${host}:${port}` }, 'staff panel listening');
+      if ((await countStaff(deps.postgres)) === 0) {
+        log.warn(
+          { hint: 'wispd admin create-user --email E --password P --role admin' },
+          'no staff account yet: create the first admin with `wispd admin create-user`',
+        );
+      }
+    },
+
+    async stop() {
+      const app = built?.app;
+      built = undefined;
+      port = 0;
+      await app?.close();
+    },
+
+    counters: () => built?.counters() ?? {},
+    describe: () =>
+      port ? `staff panel on http://${host.includes(':') ? `[${host}]` : host}:${port}` : 'staff panel off',
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * `wispd admin …`: staff accounts of the panel, with or without the daemon running. Every change is in the audit
+ * log, by `cli:<unix user>`.
+ */
+import { userInfo } from 'node:os';
+import type { Command } from 'commander';
+import type { Actor } from '../model/audit.ts';
+import { invalid } from '../model/db.ts';
+import { createStaff, listStaff, PASSWORD_MIN, STAFF_ROLES, updateStaff } from '../model/staff.ts';
+import { printTable, withRecords } from './context.ts';
+import type { GlobalOptions } from './load.ts';
+
+const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
+
+function cliActor(): Actor {
+  let user: string;
+  try {
+    user = userInfo().username;
+  } catch {
+    // No passwd entry for this uid (some containers).
+    user = process.env.USER ?? `uid ${process.getuid?.() ?? '?'}`;
+  }
+  return { staffId: null, name: `cli:${user}` };
+}
+
+/** `--password -` reads the password from the first line of standard input, out of the shell's history and `ps`. */
+async function password(text: string): Promise<string> {
+  if (text !== '-') return text;
+  let input = '';
+  for await (const chunk of process.stdin) input += chunk;
+  const line = input.split(/\r?\n/)[0] ?? '';
+  if (line === '') throw invalid('password', '-', 'standard input was empty');
+  return line;
+}
+
+const PASSWORD_HELP = `the password (at least ${PASSWORD_MIN} characters), or - to read it from standard input`;
+
+export function registerAdminCommands(program: Command): void {
+  const admin = program
+    .command('admin')
+    .description('Staff accounts of the panel: create-user, list-users, set-password, set-role, disable, enable.')
+    .addHelpText(
+      'after',
+      `
+Roles: ${STAFF_ROLES.join(', ')} (admin/permissions.ts says what each may do).
+The panel has no account until the first admin is created:
+  wispd admin create-user --email noc@example.net --password - --role admin`,
+    );
+
+  admin
+    .command('create-user')
+    .description('Add a staff member who can log in to the panel.')
+    .requiredOption('--email <email>', 'their email address, the login')
+    .requiredOption('--password <password>', PASSWORD_HELP)
+    .requiredOption('--role <role>', STAFF_ROLES.join(', '))
+    .addHelpText(
+      'after',
+      `
+Examples:
+  wispd admin create-user --email ana@example.net --password 'correct horse battery' --role admin
+  printf '%s\\n' "$PW" | wispd admin create-user --email noc@example.net --password - --role noc`,
+    )
+    .action((o: { email: string; password: string; role: string }, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db }) => {
+        const s = await createStaff(db, cliActor(), {
+          email: o.email,
+          password: await password(o.password),
+          role: o.role,
+        });
+        process.stdout.write(`added staff member ${s.email} (${s.role})\n`);
+      }),
+    );
+
+  admin
+    .command('list-users')
+    .description('List the staff members (password hashes are never shown).')
+    .option('--json', 'as JSON')
+    .addHelpText('after', '\nExample:\n  wispd admin list-users')
+    .action((o: { json?: boolean }, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db }) => {
+        const rows = (await listStaff(db)).map((s) => ({
+          email: s.email,
+          role: s.role,
+          status: s.disabled ? 'disabled' : 'enabled',
+          last_login: s.lastLoginAt,
+          created: s.createdAt,
+        }));
+        printTable(rows, ['email', 'role', 'status', 'last_login', 'created'], o.json);
+      }),
+    );
+
+  admin
+    .command('set-password')
+    .description("Set a staff member's password; their open sessions end.")
+    .requiredOption('--email <email>', 'the staff member')
+    .requiredOption('--password <password>', PASSWORD_HELP)
+    .addHelpText('after', "\nExample:\n  wispd admin set-password --email ana@example.net --password 'a new long one'")
+    .action((o: { email: string; password: string }, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db }) => {
+        const s = await updateStaff(db, cliActor(), { email: o.email }, { password: await password(o.password) });
+        process.stdout.write(`password of ${s.email} changed; their sessions were ended\n`);
+      }),
+    );
+
+  admin
+    .command('set-role')
+    .description("Change a staff member's role; it applies from their next request.")
+    .requiredOption('--email <email>', 'the staff member')
+    .requiredOption('--role <role>', STAFF_ROLES.join(', '))
+    .addHelpText('after', '\nExample:\n  wispd admin set-role --email ana@example.net --role noc')
+    .action((o: { email: string; role: string }, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db }) => {
+        const s = await updateStaff(db, cliActor(), { email: o.email }, { role: o.role });
+        process.stdout.write(`${s.email} is now ${s.role}\n`);
+      }),
+    );
+
+  admin
+    .command('disable')
+    .description('Stop a staff member from logging in; their open sessions end. The last enabled admin cannot be.')
+    .requiredOption('--email <email>', 'the staff member')
+    .addHelpText('after', '\nExample:\n  wispd admin disable --email ana@example.net')
+    .action((o: { email: string }, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db }) => {
+        const s = await updateStaff(db, cliActor(), { email: o.email }, { disabled: true });
+        process.stdout.write(`disabled ${s.email}\n`);
+      }),
+    );
+
+  admin
+    .command('enable')
+    .description('Let a disabled staff member log in again.')
+    .requiredOption('--email <email>', 'the staff member')
+    .addHelpText('after', '\nExample:\n  wispd admin enable --email ana@example.net')
+    .action((o: { email: string }, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db }) => {
+        const s = await updateStaff(db, cliActor(), { email: o.email }, { disabled: false });
+        process.stdout.write(`enabled ${s.email}\n`);
+      }),
+    );
+}

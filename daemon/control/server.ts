@@ -11,6 +11,8 @@ export type ControlHandler = (args: Record<string, unknown>) => Promise<unknown>
 export interface ControlServer extends Component {
   /** Registers an operation; components add theirs before start. */
   handle(op: string, handler: ControlHandler): void;
+  /** Runs an operation in this process, as the socket would (the staff panel acts through the same operations). */
+  invoke(op: string, args: Record<string, unknown>): Promise<unknown>;
 }
 
 export function createControlServer(deps: { log: Logger; dataDir: DataDir }): ControlServer {
@@ -44,6 +46,11 @@ export function createControlServer(deps: { log: Logger; dataDir: DataDir }): Co
     name: 'control',
     handle(op, handler) {
       handlers.set(op, handler);
+    },
+    invoke(op, args) {
+      const handler = handlers.get(op);
+      if (!handler) return Promise.reject(new WispdError('WISPD_CONTROL', `unknown operation ${op}`, { op }));
+      return handler(args);
     },
     async start() {
       // The data directory is ours (its lock is held): a socket file left there is from a process that is gone.

@@ -199,6 +199,17 @@ t.test('a new period starts at zero and gives a restricted subscriber the rate b
     'yesterday’s top-up expired with its period',
   );
   t.same(fup.verdict(alice.id), { action: 'none' });
+});
+
+t.test('a usage query that is first to see the new period gives the rate back too', async (t) => {
+  fup.account(rec('alice', 'a4', 120 * MB)); // over the daily quota again: throttled
+  t.equal(fup.verdict(alice.id).action, 'throttle');
+  actions.length = 0;
+  clock = new Date(2026, 10, 20, 0, 0, 1).getTime();
+  t.match(fup.usage(alice.id), { bytes: 0, state: 'none' }, 'the panel or `wispd usage` asks before the tick');
+  t.same(actions, ['restore alice (new period)'], 'and the restore is sent then, not lost');
+  await fup.tick();
+  t.same(actions, ['restore alice (new period)'], 'once');
   await fup.stop();
   await bus.stop();
 });

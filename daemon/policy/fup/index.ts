@@ -123,15 +123,19 @@ export function createFup(deps: FupDeps): Fup {
   const limitOf = (sub: FupSubscriber, at: number) =>
     sub.rules!.quota + (topups.get(sub.id) ?? []).filter((t) => t.expiresAt > at).reduce((a, t) => a + t.bytes, 0);
 
-  /** The counter of the period containing `at`, begun anew when the period changed. */
-  function counterOf(sub: FupSubscriber, at: number): { counter: Counter; rolled: Counter | undefined } {
+  /**
+   * The counter of the period containing `at`, begun anew when the period changed — whoever notices the change first
+   * (an accounting update, the tick, a usage query): a subscriber restricted in the last period gets its rate back.
+   */
+  function counterOf(sub: FupSubscriber, at: number): Counter {
     const start = periodStart(sub.rules!.period, new Date(at), sub.cycleDay).getTime();
     const c = counters.get(sub.id);
-    if (c && c.periodStart === start) return { counter: c, rolled: undefined };
+    if (c && c.periodStart === start) return c;
     const fresh = { periodStart: start, bytes: 0, level: 0 };
     counters.set(sub.id, fresh);
     dirtyCounters.add(sub.id);
-    return { counter: fresh, rolled: c && c.periodStart < start ? c : undefined };
+    if (c && c.periodStart < start && restriction(sub.rules!, c.level)) settleRollover(sub, c, fresh, at);
+    return fresh;
   }
 
   const reached = (rules: FupRules, bytes: number, limit: number) =>
@@ -218,8 +222,7 @@ export function createFup(deps: FupDeps): Fup {
     if (delta === 0) return;
     const at = now();
     const add = Math.round(delta * countedFraction(sub.rules.windows, new Date(at)));
-    const { counter, rolled } = counterOf(sub, at);
-    if (rolled && restriction(sub.rules, rolled.level)) settleRollover(sub, rolled, counter, at);
+    const counter = counterOf(sub, at);
     if (add === 0) return;
     counter.bytes += add;
     stats.bytes_counted += add;
@@ -239,7 +242,7 @@ export function createFup(deps: FupDeps): Fup {
   function usageOf(sub: FupSubscriber): Usage | undefined {
     if (!sub.rules) return undefined;
     const at = now();
-    const { counter } = counterOf(sub, at);
+    const counter = counterOf(sub, at);
     const limit = limitOf(sub, at);
     const r = restriction(sub.rules, counter.level);
     const notified = counter.level > 0;
@@ -339,10 +342,8 @@ export function createFup(deps: FupDeps): Fup {
       const sub = deps.subscriber(id);
       if (!sub?.rules) continue;
       const start = periodStart(sub.rules.period, new Date(at), sub.cycleDay).getTime();
-      if (c.periodStart < start) {
-        const { counter } = counterOf(sub, at);
-        if (restriction(sub.rules, c.level)) settleRollover(sub, c, counter, at);
-      } else {
+      if (c.periodStart < start) counterOf(sub, at);
+      else {
         settle(sub, c, at, 'top-ups expired');
       }
     }

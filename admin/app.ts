@@ -10,8 +10,10 @@ import type { Transactional } from '../daemon/model/audit.ts';
 import { sampledLog } from '../daemon/sampled-log.ts';
 import { type AuthCounters, registerStaffAuth, type StaffAuth } from './auth.ts';
 import type { CountersByComponent } from './metrics.ts';
+import { type Operations, type Panel, type PanelDeps, registerPanel } from './panel/index.ts';
 import { registerProbes } from './probes.ts';
 import { registerStaffRoutes } from './staff-routes.ts';
+import { registerViews, type Views, type ViewsDeps } from './views/index.ts';
 
 export interface AdminDeps {
   log: Logger;
@@ -22,6 +24,12 @@ export interface AdminDeps {
   counters: () => CountersByComponent;
   /** The clock of sessions and login limits; tests move it. */
   now?: () => number;
+  /** The core's operations, as the CLI runs them (the daemon's `control.invoke`): the panel's actions call them. */
+  operations?: Operations;
+  /** The AdminJS panel at /admin (admin/panel/); without it, only the API (route-level tests need no more). */
+  panel?: PanelDeps;
+  /** What the subscriber page and the dashboard read (admin/views/); without it, those routes are not registered. */
+  views?: Pick<ViewsDeps, 'clickhouse' | 'sessions' | 'fup' | 'timeZone'>;
 }
 
 export interface AdminApp {
@@ -32,6 +40,9 @@ export interface AdminApp {
 }
 
 export interface AdminCounters extends AuthCounters {
+  /** Panel requests without a session, and AdminJS calls the role may not make. */
+  panel_unauthorized: number;
+  panel_forbidden: number;
   requests: number;
   /** Requests that failed for a reason of the server's (answered 500, logged sampled). */
   internal_errors: number;
@@ -79,10 +90,29 @@ export async function buildAdminApp(config: AdminConfig, deps: AdminDeps): Promi
   registerProbes(app, { postgres: deps.postgres, ready: deps.ready, counters: deps.counters });
   const auth = await registerStaffAuth(app, config, { postgres: deps.postgres, now: deps.now ?? Date.now });
   registerStaffRoutes(app, auth, deps.postgres);
+  const views: Views | undefined = deps.views
+    ? registerViews(app, auth, { ...deps.views, postgres: deps.postgres, counters: deps.counters, now: deps.now })
+    : undefined;
+  const panel: Panel | undefined = deps.panel
+    ? await registerPanel(app, config, {
+        db: deps.postgres,
+        now: deps.now ?? Date.now,
+        operations: deps.operations,
+        warn: (fields, msg) => warn('warn', fields, msg),
+        panel: deps.panel,
+      })
+    : undefined;
 
   return {
     app,
     auth,
-    counters: () => ({ ...own, ...auth.counters }),
+    counters: () => ({
+      ...own,
+      ...auth.counters,
+      panel_unauthorized: 0,
+      panel_forbidden: 0,
+      ...panel?.counters(),
+      ...views?.counters(),
+    }),
   };
 }

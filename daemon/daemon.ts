@@ -282,7 +282,20 @@ export function createDaemon(config: Config, log: Logger): Daemon {
 
   // Last: it shows every other component's counters, and stops first so no staff request meets a stopped component.
   const admin = lifecycle.add(
-    createAdminServer(config.admin, { log, postgres, ready: () => ready, counters: () => lifecycle.counters() }),
+    createAdminServer(config.admin, {
+      log,
+      postgres,
+      ready: () => ready,
+      counters: () => lifecycle.counters(),
+      operations: control,
+      panel: {
+        box: () => security.box,
+        connection: () => postgres.pool.options,
+        clickhouse,
+        bundleDir: dataDir.sub('adminjs'),
+      },
+      views: { clickhouse, sessions, fup },
+    }),
   );
 
   /** Appends to `daemon_events`; a failure is logged, never fatal (the record is history, not state). */

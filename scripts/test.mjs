@@ -10,6 +10,7 @@ const peers = [
   { command: 'radclient', pkg: 'freeradius-utils' },
   { command: 'freeradius', pkg: 'freeradius' },
   { command: 'snmpd', pkg: 'snmpd' },
+  { command: 'chromium', pkg: 'chromium' },
 ];
 
 const root = new URL('..', import.meta.url).pathname;

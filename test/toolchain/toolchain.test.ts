@@ -1,7 +1,7 @@
 // The toolchain as part of the suite: the types check, the linter passes, and `npm run build` emits JavaScript
 // that runs without the TypeScript sources.
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import t from 'tap';
 import { randomId, repoRoot } from '../helpers/env.ts';
 import { cleanEnv } from '../helpers/proc.ts';
@@ -42,4 +42,9 @@ t.test('the build emits runnable JavaScript', async (t) => {
   ]);
   t.equal(migrations.status, 0, migrations.stderr);
   t.match(migrations.stdout, /^[1-9]\d* [1-9]\d*\n$/, 'the migrations were copied beside the compiled stores');
+  t.ok(existsSync(`${repoRoot}/${out}/daemon/radius/codec/dictionaries/dictionary.mikrotik`), 'and the dictionaries');
+  const panel = run(process.execPath, ['scripts/bundle-panel.mjs', out]);
+  t.equal(panel.status, 0, panel.stderr);
+  const bundle = readFileSync(`${repoRoot}/${out}/admin/panel/bundle/bundle.js`, 'utf8');
+  t.match(bundle, 'AdminJS.UserComponents.ActionForm', "the panel's components are bundled beside it");
 });

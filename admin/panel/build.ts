@@ -1,0 +1,168 @@
+/**
+ * The AdminJS instance and its routes. Imports AdminJS, so it is loaded only by admin/panel/index.ts, dynamically,
+ * once admin/panel/adminjs-env.ts has set what AdminJS reads when it is imported.
+ */
+import AdminJSFastify from '@adminjs/fastify';
+import { Adapter, type DatabaseMetadata, type PostgresConnectionConfig } from '@adminjs/sql';
+import AdminJS from 'adminjs';
+import type { FastifyInstance } from 'fastify';
+import type { PoolConfig } from 'pg';
+import type { Transactional } from '../../daemon/model/audit.ts';
+import type { SecretBox } from '../../daemon/security/secret-box.ts';
+import type { ClickhouseStore } from '../../daemon/store/clickhouse/index.ts';
+import type { Operations } from './actions/core.ts';
+import type { AdminjsEnv } from './adminjs-env.ts';
+import { bundleComponents, panelComponents } from './components.ts';
+import { panelResources } from './resources/index.ts';
+import { ROOT } from './session.ts';
+
+export interface MountDeps {
+  db: Transactional;
+  /** How to reach the same PostgreSQL (AdminJS's SQL adapter opens a knex pool of its own). */
+  connection: PoolConfig;
+  box: () => SecretBox;
+  clickhouse?: Pick<ClickhouseStore, 'query'>;
+  operations?: Operations;
+  warn(fields: Record<string, unknown>, message: string): void;
+}
+
+export interface MountedPanel {
+  /** Closes the SQL adapter's knex pool (it never closes by itself, and would keep the process alive). */
+  close(): Promise<void>;
+}
+
+/** pg's pool options → the connection knex needs (@adminjs/sql requires the database name). */
+function knexConnection(options: PoolConfig): PostgresConnectionConfig & { database: string } {
+  const { host, port, user, password, connectionString, ssl } = options;
+  const database =
+    options.database || (connectionString ? new URL(connectionString).pathname.slice(1) : '') || 'postgres';
+  return {
+    ...(host ? { host } : {}),
+    ...(port ? { port } : {}),
+    ...(user ? { user } : {}),
+    ...(password ? { password } : {}),
+    ...(connectionString ? { connectionString } : {}),
+    // @adminjs/sql types `ssl` with its own ConnectionOptions where pg's (node:tls) are meant: passed as pg has it.
+    ...(ssl ? { ssl: ssl as never } : {}),
+    // Refused when the panel's own pool is exhausted rather than waited for without end.
+    connectionTimeoutMillis: options.connectionTimeoutMillis ?? 5000,
+    application_name: 'wispd-panel',
+    database,
+  };
+}
+
+// AdminJS's pages load Roboto from Google: staff browsers would tell Google when they open the panel, and panels on
+// networks without Internet access wait for it. The system font is used instead.
+const GOOGLE_FONTS = /<link rel="stylesheet" href="https:\/\/fonts\.googleapis\.com\/[^"]*" type="text\/css">/;
+
+const LABELS = {
+  subscriber: 'Subscribers',
+  plan: 'Plans',
+  nas: 'NAS',
+  radius_session: 'Live sessions',
+  device: 'Devices',
+  site: 'Sites',
+  fup_counter: 'FUP counters',
+  fup_topup: 'Top-ups',
+  coa_ledger: 'CoA ledger',
+  audit_log: 'Audit log',
+  Subscribers: 'Subscribers',
+  Network: 'Network',
+  Records: 'Records',
+};
+
+/** Column names as staff say them (the rest read well as AdminJS writes them: "Started At"). */
+const PROPERTIES = {
+  plan_id: 'Plan',
+  nas_id: 'NAS',
+  subscriber_id: 'Subscriber',
+  site_id: 'Site',
+  parent_id: 'Parent device',
+  static_ip: 'Static IP',
+  mac: 'MAC binding',
+  coa_port: 'CoA port',
+  require_message_authenticator: 'Require Message-Authenticator',
+  rate_down: 'Rate down (bit/s)',
+  rate_up: 'Rate up (bit/s)',
+  burst_down: 'Burst down (bit/s)',
+  burst_up: 'Burst up (bit/s)',
+  session_timeout: 'Session-Timeout (s)',
+  idle_timeout: 'Idle-Timeout (s)',
+  interim_interval: 'Interim interval (s)',
+  ip_pool: 'IP pool',
+  fup_quota: 'FUP quota (bytes)',
+  fup_period: 'FUP period',
+  fup_throttle_down: 'FUP throttle down (bit/s)',
+  fup_throttle_up: 'FUP throttle up (bit/s)',
+  fup_rules: 'FUP rules',
+  acct_session_id: 'Acct-Session-Id',
+  framed_ip: 'Framed IP',
+  calling_station_id: 'Calling-Station-Id',
+  nas_port_id: 'NAS-Port-Id',
+  nas_address: 'NAS address',
+  input_octets: 'Octets in',
+  output_octets: 'Octets out',
+  last_coa_at: 'Last CoA at',
+  last_coa_action: 'Last CoA',
+  last_coa_outcome: 'Last CoA outcome',
+  interval_s: 'Poll interval (s)',
+  metrics_url: 'Metrics URL',
+  error_cause: 'Error-Cause',
+  latency_ms: 'Latency (ms)',
+  record_id: 'Record',
+  staff_id: 'Staff id',
+};
+
+const ACTIONS = {
+  overview: 'Overview',
+  suspend: 'Suspend',
+  resume: 'Resume',
+  topup: 'Top-up',
+  resetFup: 'Reset FUP counter',
+  bulkSuspend: 'Suspend',
+  bulkResume: 'Resume',
+  disconnect: 'Disconnect',
+  changeRate: 'Change rate',
+};
+
+/** Builds the panel and adds its routes to `app` (an encapsulated context already guarded by session.ts). */
+export async function mountPanel(app: FastifyInstance, deps: MountDeps, env: AdminjsEnv): Promise<MountedPanel> {
+  const components = panelComponents();
+  const db: DatabaseMetadata = await new Adapter('postgresql', knexConnection(deps.connection)).init();
+  const knex = db.tables()[0]?.knex;
+  try {
+    const admin = new AdminJS({
+      rootPath: ROOT,
+      loginPath: `${ROOT}/login`,
+      logoutPath: `${ROOT}/logout`,
+      componentLoader: components.loader,
+      dashboard: { component: components.dashboard },
+      resources: await panelResources(db, {
+        db: deps.db,
+        box: deps.box,
+        clickhouse: deps.clickhouse,
+        core: {
+          db: deps.db,
+          operations: deps.operations,
+          actionForm: components.actionForm,
+          overview: components.subscriberOverview,
+          warn: deps.warn,
+        },
+      }),
+      branding: { companyName: 'wispd', logo: false, withMadeWithLove: false },
+      locale: { language: 'en', translations: { en: { labels: LABELS, actions: ACTIONS, properties: PROPERTIES } } },
+      settings: { defaultPerPage: 25 },
+    });
+    if (!env.prebuilt) await bundleComponents(admin);
+    await AdminJSFastify.buildRouter(admin, app);
+    app.addHook('onSend', async (_request, reply, payload) =>
+      typeof payload === 'string' && String(reply.getHeader('content-type')).startsWith('text/html')
+        ? payload.replace(GOOGLE_FONTS, '')
+        : payload,
+    );
+  } catch (err) {
+    await knex?.destroy();
+    throw err;
+  }
+  return { close: async () => knex?.destroy() };
+}

@@ -1,0 +1,53 @@
+/**
+ * The panel's own React components, registered with absolute paths (AdminJS bundles them from any directory), and
+ * the bundle AdminJS serves as `components.bundle.js`: made once per process before the panel serves, or at build
+ * time (scripts/bundle-panel.mjs) when running compiled.
+ */
+import { fileURLToPath } from 'node:url';
+import AdminJS, { ComponentLoader } from 'adminjs';
+import { ADMIN_JS_TMP_DIR, componentsBundler, generateUserComponentEntry } from 'adminjs/bundler';
+
+// The sources under tsx; tsc's output (React.createElement calls) when built.
+const ext = import.meta.url.endsWith('.ts') ? '.tsx' : '.js';
+
+export interface PanelComponents {
+  readonly loader: ComponentLoader;
+  /** The form of every action that calls the core (components/action-form.tsx). */
+  readonly actionForm: string;
+  /** The home page (components/dashboard.tsx). */
+  readonly dashboard: string;
+  /** The subscriber page support reads on a call (components/subscriber-overview.tsx). */
+  readonly subscriberOverview: string;
+}
+
+export function panelComponents(): PanelComponents {
+  const loader = new ComponentLoader();
+  const actionForm = loader.add(
+    'ActionForm',
+    fileURLToPath(new URL(`./components/action-form${ext}`, import.meta.url)),
+  );
+  const at = (name: string) => fileURLToPath(new URL(`./components/${name}${ext}`, import.meta.url));
+  const dashboard = loader.add('Dashboard', at('dashboard'));
+  const subscriberOverview = loader.add('SubscriberOverview', at('subscriber-overview'));
+  return { loader, actionForm, dashboard, subscriberOverview };
+}
+
+let bundled: Promise<void> | undefined;
+
+/** Writes `bundle.js` into ADMIN_JS_TMP_DIR for `admin`'s components (once per process: they are the same). */
+export function bundleComponents(admin: AdminJS): Promise<void> {
+  bundled ??= (async () => {
+    await componentsBundler.createEntry({ content: generateUserComponentEntry(admin, ADMIN_JS_TMP_DIR) });
+    await componentsBundler.build();
+  })().catch((err: unknown) => {
+    bundled = undefined;
+    throw err;
+  });
+  return bundled;
+}
+
+/** For the build: the bundle of the panel's components, into ADMIN_JS_TMP_DIR (set by the caller before import). */
+export async function prebuildBundle(): Promise<void> {
+  const { loader } = panelComponents();
+  await bundleComponents(new AdminJS({ componentLoader: loader, resources: [] }));
+}

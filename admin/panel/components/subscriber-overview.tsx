@@ -1,0 +1,246 @@
+/**
+ * The subscriber page support reads on a call: status and plan, online now (with Disconnect), the last logins and why
+ * they were refused, usage per day for 30 days, fair usage, CoA history. Data from /admin/api/views/subscriber/:name
+ * (admin/views/subscriber.ts), refreshed every 10 seconds while the page is open.
+ */
+import {
+  Badge,
+  Box,
+  H3,
+  H5,
+  Link,
+  MessageBox,
+  Table,
+  TableBody,
+  TableCell,
+  TableHead,
+  TableRow,
+  Text,
+} from '@adminjs/design-system';
+import type { ActionProps } from 'adminjs';
+import React, { useEffect, useState } from 'react';
+import { ago, BarChart, bytes, rate } from './charts.tsx';
+
+interface Overview {
+  subscriber: {
+    username: string;
+    status: string;
+    effectiveStatus: string;
+    expiresAt: string | null;
+    staticIp: string | null;
+    mac: string | null;
+  };
+  plan: { name: string; rateDown: number; rateUp: number };
+  online: {
+    sessions: Array<{
+      nas: string;
+      nasAddress: string;
+      acctSessionId: string;
+      framedIp: string | null;
+      since: string | null;
+      inputOctets: number;
+      outputOctets: number;
+      lastCoa: { at: string | null; action: string; outcome: string } | null;
+      nasId: number;
+    }>;
+  };
+  auth: Array<{ ts: string; result: string; reason: string; nas: string; callingStationId: string }> | null;
+  usage: {
+    days: Array<{ day: string; inputOctets: number; outputOctets: number }>;
+    inputOctets: number;
+    outputOctets: number;
+  } | null;
+  fup: {
+    period: string;
+    used: number;
+    limit: number;
+    percent: number;
+    state: string;
+    throttledTo: { rateDown: number; rateUp: number } | null;
+  } | null;
+  coa: Array<{
+    ts: string;
+    nas: string;
+    kind: string;
+    action: string;
+    actor: string;
+    outcome: string;
+    errorCause: string;
+    latencyMs: number;
+  }> | null;
+  unavailable: Array<{ section: string; reason: string }>;
+}
+
+const statusColor = (s: string) => (s === 'active' ? 'success' : s === 'suspended' ? 'danger' : 'secondary');
+
+const Section: React.FC<{ title: string; children: React.ReactNode }> = ({ title, children }) => (
+  <Box variant="container" mb="lg" data-section={title}>
+    <H5 mb="default">{title}</H5>
+    {children}
+  </Box>
+);
+
+const SubscriberOverviewPage: React.FC<ActionProps> = ({ record }) => {
+  const username = String(record?.params.username ?? '');
+  const [data, setData] = useState<Overview | undefined>();
+  const [error, setError] = useState<string | undefined>();
+
+  useEffect(() => {
+    let live = true;
+    const load = () =>
+      fetch(`/admin/api/views/subscriber/${encodeURIComponent(username)}`, { credentials: 'same-origin' })
+        .then(async (r) => {
+          const body = (await r.json()) as { message?: string };
+          if (!r.ok) throw new Error(body.message ?? r.statusText);
+          if (live) {
+            setData(body as unknown as Overview);
+            setError(undefined);
+          }
+        })
+        .catch((err: Error) => live && setError(err.message));
+    void load();
+    const timer = setInterval(load, 10_000);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [username]);
+
+  if (error) return <MessageBox variant="danger" message={error} />;
+  if (!data) return <Text>Loading…</Text>;
+  const { subscriber: s, plan, online, auth, usage, fup, coa } = data;
+  return (
+    <Box>
+      <Box variant="container" mb="lg" data-section="summary">
+        <H3>
+          {s.username}{' '}
+          <Badge variant={statusColor(s.effectiveStatus)} data-status={s.effectiveStatus}>
+            {s.effectiveStatus}
+          </Badge>
+        </H3>
+        <Text>
+          Plan <b>{plan.name}</b>: {rate(plan.rateDown)} down / {rate(plan.rateUp)} up
+          {s.staticIp ? ` · static IP ${s.staticIp}` : ''}
+          {s.mac ? ` · bound to ${s.mac}` : ''}
+          {s.expiresAt ? ` · expires ${new Date(s.expiresAt).toLocaleString()}` : ''}
+        </Text>
+      </Box>
+
+      <Section title="Online now">
+        {online.sessions.length === 0 ? (
+          <Text data-online="0">Not online.</Text>
+        ) : (
+          <Table data-online={online.sessions.length}>
+            <TableHead>
+              <TableRow>
+                <TableCell>NAS</TableCell>
+                <TableCell>IP</TableCell>
+                <TableCell>Since</TableCell>
+                <TableCell>Down / up</TableCell>
+                <TableCell>Last CoA</TableCell>
+                <TableCell />
+              </TableRow>
+            </TableHead>
+            <TableBody>
+              {online.sessions.map((x) => (
+                <TableRow key={x.acctSessionId} data-session={x.acctSessionId}>
+                  <TableCell>
+                    {x.nas} ({x.nasAddress})
+                  </TableCell>
+                  <TableCell>{x.framedIp ?? '—'}</TableCell>
+                  <TableCell>{ago(x.since)}</TableCell>
+                  <TableCell>
+                    {bytes(x.outputOctets)} / {bytes(x.inputOctets)}
+                  </TableCell>
+                  <TableCell>{x.lastCoa ? `${x.lastCoa.action}: ${x.lastCoa.outcome}` : '—'}</TableCell>
+                  <TableCell>
+                    <Link href={`/admin/session/${x.nasId}/${encodeURIComponent(x.acctSessionId)}/disconnect`}>
+                      Disconnect…
+                    </Link>
+                  </TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        )}
+      </Section>
+
+      {fup ? (
+        <Section title="Fair usage">
+          <Text data-fup-state={fup.state}>
+            {bytes(fup.used)} of {bytes(fup.limit)} this {fup.period} ({Math.round(fup.percent)} %) — {fup.state}
+            {fup.throttledTo
+              ? `, throttled to ${rate(fup.throttledTo.rateDown)} / ${rate(fup.throttledTo.rateUp)}`
+              : ''}
+          </Text>
+        </Section>
+      ) : null}
+
+      <Section title="Usage, last 30 days">
+        {usage ? (
+          <>
+            <BarChart
+              bars={usage.days.map((d) => ({ label: d.day.slice(5), values: [d.outputOctets, d.inputOctets] }))}
+              series={['download', 'upload']}
+              format={bytes}
+            />
+            <Text>
+              {bytes(usage.outputOctets)} down, {bytes(usage.inputOctets)} up in 30 days
+            </Text>
+          </>
+        ) : (
+          <Text>Usage is not available now (ClickHouse).</Text>
+        )}
+      </Section>
+
+      <Section title="Last logins">
+        {auth && auth.length > 0 ? (
+          <Table>
+            <TableBody>
+              {auth.map((a) => (
+                <TableRow key={`${a.ts}-${a.nas}-${a.result}`}>
+                  <TableCell>{new Date(a.ts).toLocaleString()}</TableCell>
+                  <TableCell>
+                    <Badge variant={a.result === 'accept' ? 'success' : 'danger'}>{a.result}</Badge>
+                  </TableCell>
+                  <TableCell>{a.reason || '—'}</TableCell>
+                  <TableCell>
+                    {a.nas} {a.callingStationId}
+                  </TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        ) : (
+          <Text>No logins recorded.</Text>
+        )}
+      </Section>
+
+      <Section title="CoA history">
+        {coa && coa.length > 0 ? (
+          <Table data-coa={coa.length}>
+            <TableBody>
+              {coa.map((c) => (
+                <TableRow key={`${c.ts}-${c.kind}-${c.action}`}>
+                  <TableCell>{new Date(c.ts).toLocaleString()}</TableCell>
+                  <TableCell>
+                    {c.kind} ({c.action}) by {c.actor}
+                  </TableCell>
+                  <TableCell data-outcome={c.outcome}>
+                    {c.outcome}
+                    {c.errorCause ? `: ${c.errorCause}` : ''} in {c.latencyMs} ms
+                  </TableCell>
+                  <TableCell>{c.nas}</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        ) : (
+          <Text>No CoA or Disconnect sent.</Text>
+        )}
+      </Section>
+    </Box>
+  );
+};
+
+export default SubscriberOverviewPage;

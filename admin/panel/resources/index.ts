@@ -1,0 +1,349 @@
+/**
+ * The panel's resources: which tables, which columns staff see and set (and how each is checked), the core actions,
+ * and every action's `isAccessible` from admin/permissions.ts. There is no customer table yet (the CRM plugin will
+ * add customers), so there is no customer resource.
+ */
+import type { DatabaseMetadata } from '@adminjs/sql';
+import type { Action, ActionResponse, After, Before, PropertyOptions, ResourceWithOptions } from 'adminjs';
+import type { Transactional } from '../../../daemon/model/audit.ts';
+import { invalid } from '../../../daemon/model/db.ts';
+import { DEVICE_ROLES } from '../../../daemon/model/device.ts';
+import { NAS_VENDORS } from '../../../daemon/model/nas.ts';
+import { validatePlan } from '../../../daemon/model/plan.ts';
+import { SUBSCRIBER_STATUSES, validatePassword, validateUsername } from '../../../daemon/model/subscriber.ts';
+import { FUP_PERIODS } from '../../../daemon/policy/fup/rules.ts';
+import type { SecretBox } from '../../../daemon/security/secret-box.ts';
+import type { ClickhouseStore } from '../../../daemon/store/clickhouse/index.ts';
+import { accessibleFor, type PanelResource } from '../access.ts';
+import { type CoreActionDeps, sessionActions, subscriberActions } from '../actions/core.ts';
+import { CoaLedgerResource } from './coa-ledger.ts';
+import { boolean, cidr, datetime, integer, ipv4, mac, oneOf, reference, text } from './columns.ts';
+import { FupCounterResource } from './fup-counter.ts';
+import { TableResource, type TableSpec } from './table.ts';
+
+export interface ResourceDeps {
+  db: Transactional;
+  box: () => SecretBox;
+  /** The CoA ledger's store; without it the ledger is not in the panel. */
+  clickhouse?: Pick<ClickhouseStore, 'query'>;
+  core: CoreActionDeps;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const NAME_REASON = 'use letters, digits, dot, dash and underscore (at most 63)';
+const values = (list: readonly string[]) => list.map((v) => ({ value: v, label: v }));
+
+/** What a resource shows and lets staff do, beyond its table. */
+interface Entry {
+  id: PanelResource;
+  navigation: 'Subscribers' | 'Network' | 'Records';
+  listProperties: string[];
+  filterProperties?: string[];
+  properties?: Record<string, PropertyOptions>;
+  sort?: { sortBy: string; direction: 'asc' | 'desc' };
+  titleProperty?: string;
+  actions?: Record<string, Partial<Action<ActionResponse>>>;
+}
+
+interface TableEntry extends Entry {
+  spec: TableSpec;
+}
+
+const plan = (row: Record<string, unknown>) => {
+  const n = (k: string) => (row[k] === null || row[k] === undefined ? null : Number(row[k]));
+  validatePlan({
+    name: String(row.name ?? ''),
+    rateDown: n('rate_down') ?? 0,
+    rateUp: n('rate_up') ?? 0,
+    burstDown: n('burst_down'),
+    burstUp: n('burst_up'),
+    sessionTimeout: n('session_timeout'),
+    idleTimeout: n('idle_timeout'),
+    interimInterval: n('interim_interval') ?? undefined,
+    ipPool: (row.ip_pool as string | null | undefined) ?? null,
+    simultaneousUse: n('simultaneous_use') ?? undefined,
+    fupQuota: n('fup_quota'),
+    fupPeriod: (row.fup_period as string | null | undefined) ?? null,
+    fupThrottleDown: n('fup_throttle_down'),
+    fupThrottleUp: n('fup_throttle_up'),
+  });
+};
+
+function tables(core: CoreActionDeps): TableEntry[] {
+  return [
+    {
+      id: 'subscriber',
+      navigation: 'Subscribers',
+      spec: {
+        table: 'subscriber',
+        audit: 'subscriber',
+        // The status changes only through Suspend and Resume, which also act on the live sessions (and are granted
+        // apart from editing).
+        editable: {
+          username: text('username', { max: 253, check: validateUsername }),
+          plan_id: reference('plan_id'),
+          static_ip: ipv4('static_ip', { nullable: true }),
+          mac: mac('mac'),
+          expires_at: datetime('expires_at', { nullable: true }),
+          simultaneous_use: integer('simultaneous_use', { nullable: true, max: 1000 }),
+          cycle_day: integer('cycle_day', { min: 1, max: 28 }),
+        },
+        sealed: { field: 'password', column: 'password_enc', check: validatePassword },
+      },
+      listProperties: ['id', 'username', 'plan_id', 'status', 'static_ip', 'mac', 'expires_at'],
+      filterProperties: ['username', 'plan_id', 'status', 'static_ip', 'mac'],
+      properties: { status: { availableValues: values(SUBSCRIBER_STATUSES) } },
+      titleProperty: 'username',
+      sort: { sortBy: 'username', direction: 'asc' },
+      actions: subscriberActions(core),
+    },
+    {
+      id: 'plan',
+      navigation: 'Subscribers',
+      spec: {
+        table: 'plan',
+        audit: 'plan',
+        editable: {
+          name: text('name', { max: 63 }),
+          rate_down: integer('rate_down'),
+          rate_up: integer('rate_up'),
+          burst_down: integer('burst_down', { nullable: true }),
+          burst_up: integer('burst_up', { nullable: true }),
+          session_timeout: integer('session_timeout', { nullable: true }),
+          idle_timeout: integer('idle_timeout', { nullable: true }),
+          interim_interval: integer('interim_interval', { min: 60 }),
+          ip_pool: text('ip_pool', { nullable: true, max: 63 }),
+          simultaneous_use: integer('simultaneous_use', { max: 1000 }),
+          fup_quota: integer('fup_quota', { nullable: true }),
+          fup_period: oneOf('fup_period', FUP_PERIODS, { nullable: true }),
+          fup_throttle_down: integer('fup_throttle_down', { nullable: true }),
+          fup_throttle_up: integer('fup_throttle_up', { nullable: true }),
+        },
+        checkRecord: plan,
+      },
+      listProperties: ['id', 'name', 'rate_down', 'rate_up', 'fup_quota', 'fup_period', 'simultaneous_use'],
+      properties: { fup_period: { availableValues: values(FUP_PERIODS) } },
+      titleProperty: 'name',
+      sort: { sortBy: 'name', direction: 'asc' },
+    },
+    {
+      id: 'nas',
+      navigation: 'Network',
+      spec: {
+        table: 'nas',
+        audit: 'nas',
+        editable: {
+          name: text('name', { pattern: NAME, reason: NAME_REASON }),
+          address: cidr('address'),
+          vendor: oneOf('vendor', NAS_VENDORS),
+          coa_port: integer('coa_port', { max: 65535 }),
+          require_message_authenticator: boolean('require_message_authenticator'),
+        },
+        sealed: {
+          field: 'secret',
+          column: 'secret_enc',
+          check(secret) {
+            if (secret.length < 6 || secret.length > 128)
+              throw invalid('secret', '********', 'a shared secret has 6 to 128 characters (16 or more is better)');
+          },
+        },
+      },
+      listProperties: ['id', 'name', 'address', 'vendor', 'coa_port', 'require_message_authenticator'],
+      properties: { vendor: { availableValues: values(NAS_VENDORS) } },
+      titleProperty: 'name',
+      sort: { sortBy: 'name', direction: 'asc' },
+    },
+    {
+      id: 'radius_session',
+      navigation: 'Network',
+      spec: { table: 'radius_session', audit: 'session' },
+      listProperties: [
+        'username',
+        'nas_id',
+        'framed_ip',
+        'calling_station_id',
+        'started_at',
+        'updated_at',
+        'input_octets',
+        'output_octets',
+        'last_coa_outcome',
+      ],
+      filterProperties: ['username', 'subscriber_id', 'nas_id', 'framed_ip', 'calling_station_id', 'started_at'],
+      titleProperty: 'username',
+      sort: { sortBy: 'started_at', direction: 'desc' },
+      actions: sessionActions(core),
+    },
+    {
+      id: 'device',
+      navigation: 'Network',
+      spec: {
+        table: 'device',
+        audit: 'device',
+        // SNMP credentials (sealed) and the SNMP profile they go with are set with `wispd device`.
+        hidden: ['snmp_enc'],
+        editable: {
+          name: text('name', { pattern: NAME, reason: NAME_REASON }),
+          address: text('address', { blank: '', max: 255 }),
+          port: integer('port', { max: 65535 }),
+          role: oneOf('role', DEVICE_ROLES),
+          metrics_url: text('metrics_url', {
+            nullable: true,
+            pattern: /^https?:\/\/\S+$/,
+            reason: 'an http:// or https:// URL',
+          }),
+          interval_s: integer('interval_s', { min: 5, max: 86_400 }),
+          site_id: reference('site_id', { nullable: true }),
+          parent_id: reference('parent_id', { nullable: true }),
+          subscriber_id: reference('subscriber_id', { nullable: true }),
+          serial: text('serial', { nullable: true, max: 128 }),
+          mac: mac('mac'),
+          firmware: text('firmware', { nullable: true, max: 128 }),
+        },
+      },
+      listProperties: ['id', 'name', 'role', 'address', 'site_id', 'status', 'status_since', 'last_poll_at'],
+      filterProperties: ['name', 'role', 'address', 'site_id', 'status', 'serial', 'mac'],
+      properties: { role: { availableValues: values(DEVICE_ROLES) } },
+      titleProperty: 'name',
+      sort: { sortBy: 'name', direction: 'asc' },
+    },
+    {
+      id: 'site',
+      navigation: 'Network',
+      spec: {
+        table: 'site',
+        audit: 'site',
+        editable: {
+          name: text('name', { pattern: NAME, reason: NAME_REASON }),
+          description: text('description', { blank: '', max: 1000 }),
+          remote: boolean('remote'),
+        },
+      },
+      listProperties: ['id', 'name', 'description', 'remote'],
+      titleProperty: 'name',
+      sort: { sortBy: 'name', direction: 'asc' },
+    },
+    {
+      id: 'fup_topup',
+      navigation: 'Subscribers',
+      spec: { table: 'fup_topup', audit: 'fup' },
+      listProperties: ['id', 'subscriber_id', 'kind', 'bytes', 'expires_at', 'created_at', 'created_by'],
+      sort: { sortBy: 'created_at', direction: 'desc' },
+    },
+    {
+      id: 'audit_log',
+      navigation: 'Records',
+      spec: { table: 'audit_log', audit: 'audit_log' },
+      listProperties: ['id', 'at', 'actor', 'action', 'resource', 'record_id', 'address'],
+      filterProperties: ['actor', 'action', 'resource', 'record_id', 'at'],
+      sort: { sortBy: 'at', direction: 'desc' },
+    },
+  ];
+}
+
+const STANDARD = ['list', 'search', 'show', 'new', 'edit', 'delete', 'bulkDelete'] as const;
+const WRITES: ReadonlySet<string> = new Set(['new', 'edit', 'delete', 'bulkDelete']);
+
+/** An empty field of a form is no value (AdminJS would make an empty number field 0). */
+const blanksToNull =
+  (columns: readonly string[]): Before =>
+  async (request) => {
+    if (request.method !== 'post' || !request.payload) return request;
+    const payload = { ...request.payload };
+    for (const c of columns) if (payload[c] === '') payload[c] = null;
+    return { ...request, payload };
+  };
+
+/** AdminJS answers a write with the record merged with what was posted: a write-only field is taken out again. */
+const withoutField =
+  (field: string): After<ActionResponse> =>
+  async (response) => {
+    const params = (response as { record?: { params?: Record<string, unknown> } }).record?.params;
+    if (params) delete params[field];
+    return response;
+  };
+
+function standardActions(id: PanelResource, spec: TableSpec | undefined) {
+  const editable = Object.keys(spec?.editable ?? {});
+  const sealed = spec?.sealed?.field;
+  const actions: Record<string, Partial<Action<ActionResponse>>> = {};
+  for (const name of STANDARD) {
+    // A table with nothing to set is read-only whatever the grants say.
+    const readOnly = WRITES.has(name) && editable.length === 0;
+    actions[name] = { isAccessible: readOnly ? false : accessibleFor(id, name) };
+    if (!readOnly && (name === 'new' || name === 'edit')) {
+      actions[name] = {
+        ...actions[name],
+        before: blanksToNull(editable),
+        ...(sealed ? { after: withoutField(sealed) } : {}),
+      };
+    }
+  }
+  return actions;
+}
+
+const ICONS = { Subscribers: 'Users', Network: 'Server', Records: 'FileText' } as const;
+
+function optionsOf(e: Entry, spec?: TableSpec): ResourceWithOptions['options'] {
+  const sealed = spec?.sealed?.field;
+  return {
+    id: e.id,
+    navigation: { name: e.navigation, icon: ICONS[e.navigation] },
+    listProperties: e.listProperties,
+    ...(e.filterProperties ? { filterProperties: e.filterProperties } : {}),
+    ...(spec?.editable ? { editProperties: [...Object.keys(spec.editable), ...(sealed ? [sealed] : [])] } : {}),
+    properties: {
+      ...e.properties,
+      ...(sealed
+        ? {
+            [sealed]: {
+              type: 'password',
+              isVisible: { list: false, show: false, filter: false, edit: true },
+              description: 'Write-only: it is never shown. Leave it empty to keep the current one.',
+            },
+          }
+        : {}),
+    },
+    ...(e.sort ? { sort: e.sort } : {}),
+    ...(e.titleProperty ? { titleProperty: e.titleProperty } : {}),
+    actions: { ...standardActions(e.id, spec), ...e.actions },
+  };
+}
+
+/** The resources, over the tables @adminjs/sql found (`meta`) and the ledger when ClickHouse is given. */
+export async function panelResources(meta: DatabaseMetadata, deps: ResourceDeps): Promise<ResourceWithOptions[]> {
+  const entries = tables(deps.core);
+  const referable = new Set<string>([...entries.map((e) => e.spec.table), 'fup_counter']);
+  const { rows } = await deps.db.query<{ table: string; column: string }>(
+    `SELECT table_name AS table, column_name AS column FROM information_schema.columns
+      WHERE table_schema = current_schema() AND column_default IS NOT NULL`,
+  );
+  const defaulted = (table: string) => new Set(rows.filter((r) => r.table === table).map((r) => r.column));
+  const out: ResourceWithOptions[] = entries.map((e) => ({
+    resource: new TableResource(meta.table(e.spec.table), e.spec, deps, referable, defaulted(e.spec.table)),
+    options: optionsOf(e, e.spec),
+  }));
+  out.push({
+    resource: new FupCounterResource(deps.db),
+    options: optionsOf({
+      id: 'fup_counter',
+      navigation: 'Subscribers',
+      listProperties: ['subscriber_id', 'period_start', 'bytes', 'level', 'updated_at'],
+      filterProperties: ['subscriber_id', 'period_start'],
+      sort: { sortBy: 'updated_at', direction: 'desc' },
+    }),
+  });
+  if (deps.clickhouse) {
+    out.push({
+      resource: new CoaLedgerResource(deps.clickhouse),
+      options: optionsOf({
+        id: 'coa_ledger',
+        navigation: 'Records',
+        listProperties: ['ts', 'username', 'nas', 'kind', 'action', 'outcome', 'error_cause', 'latency_ms', 'actor'],
+        filterProperties: ['username', 'nas', 'kind', 'action', 'outcome', 'actor', 'ts'],
+        sort: { sortBy: 'ts', direction: 'desc' },
+        titleProperty: 'username',
+      }),
+    });
+  }
+  return out;
+}

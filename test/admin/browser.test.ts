@@ -1,0 +1,143 @@
+// The staff panel in a real browser (Debian's chromium through playwright-core), as support uses it: log in, create a
+// plan and a subscriber in the forms, the subscriber logs in with radclient, the session shows on the subscriber page,
+// Disconnect from the page → the NAS (a FreeRADIUS stand-in) receives the Disconnect-Request and the page shows the
+// outcome. Screenshots of the dashboard and the subscriber page go to test-output/screenshots/.
+import { mkdirSync, statSync } from 'node:fs';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import t from 'tap';
+import { repoRoot } from '../helpers/env.ts';
+import { startNasStandIn } from '../helpers/freeradius-nas.ts';
+import { wispdAsync } from '../helpers/proc.ts';
+import { eventually, radclient, startDaemon } from '../helpers/radius.ts';
+
+const SECRET = 'lab-nas-secret';
+const EMAIL = 'noc@example.net';
+const PASSWORD = 'correct horse battery staple';
+const shots = `${repoRoot}/test-output/screenshots`;
+const CHROMIUM = '/usr/bin/chromium';
+
+t.test('the staff panel in Chromium', async (t) => {
+  mkdirSync(shots, { recursive: true });
+  const nas = await startNasStandIn(t, { secret: SECRET });
+  const d = await startDaemon(t, { WISPD_ADMIN_LISTEN: '127.0.0.1:0' });
+  const listen = String((await d.child.waitFor('staff panel listening')).listen);
+  const base = `http://${listen}`;
+  const run = (...args: string[]) => wispdAsync(args, { env: { WISPD_DAEMON_DATA_DIR: d.dataDir } });
+  const user = await run('admin', 'create-user', '--email', EMAIL, '--password', PASSWORD, '--role', 'admin');
+  t.equal(user.code, 0, user.stderr);
+  const added = await run(
+    'nas',
+    'add',
+    '--name',
+    'lab-ccr',
+    '--address',
+    '127.0.0.1',
+    '--secret',
+    SECRET,
+    '--vendor',
+    'mikrotik',
+    '--coa-port',
+    String(nas.port),
+  );
+  t.equal(added.code, 0, added.stderr);
+
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  t.teardown(() => browser.close());
+  const page: Page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.setDefaultTimeout(30_000);
+
+  await t.test('log in', async (t) => {
+    await page.goto(`${base}/admin`);
+    await page.waitForURL(/\/admin\/login/);
+    await page.fill('#email', EMAIL);
+    await page.fill('#password', 'not the password');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('#error:not(:empty)');
+    t.match(
+      await page.textContent('#error'),
+      /email or password/i,
+      'a wrong password is refused, without saying which',
+    );
+    await page.fill('#password', PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('[data-dashboard]');
+    t.pass('the dashboard opens after logging in');
+  });
+
+  await t.test('create a plan and a subscriber in the forms', async (t) => {
+    await page.goto(`${base}/admin/resources/plan/actions/new`);
+    await page.fill('input[name="name"]', 'lab-20M');
+    await page.fill('input[name="rate_down"]', '20000000');
+    await page.fill('input[name="rate_up"]', '5000000');
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/admin\/resources\/plan\/records\/\d+\/show|\/admin\/resources\/plan$/);
+    t.pass('plan saved');
+
+    await page.goto(`${base}/admin/resources/subscriber/actions/new`);
+    await page.fill('input[name="username"]', 'alice');
+    await page.fill('input[name="password"]', 'alice-secret-1');
+    const plan = page.locator('[data-testid="property-edit-plan_id"] input').first();
+    await plan.click();
+    await plan.fill('lab-20M');
+    await page.getByText('lab-20M', { exact: true }).last().click();
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/admin\/resources\/subscriber(\?|$)/);
+    const { rows } = await d.db.query<{ id: number }>("SELECT id FROM subscriber WHERE username = 'alice'");
+    t.equal(rows.length, 1, 'the subscriber is in PostgreSQL');
+    t.pass('subscriber saved');
+  });
+
+  await t.test(
+    'the subscriber logs in; the session shows on the subscriber page; Disconnect reaches the NAS',
+    async (t) => {
+      const auth = await eventually(async () => {
+        const r = await radclient(
+          d.authPort,
+          'auth',
+          SECRET,
+          'User-Name = "alice", User-Password = "alice-secret-1", Message-Authenticator = 0x00',
+        );
+        return r.code === 'Access-Accept' ? r : undefined;
+      });
+      t.match(auth.attributes, { 'Mikrotik-Rate-Limit': '5M/20M' }, 'the plan made in the browser is in the answer');
+      const acct = await radclient(
+        d.acctPort,
+        'acct',
+        SECRET,
+        'User-Name = "alice", Acct-Status-Type = Start, Acct-Session-Id = "lab-1", Framed-IP-Address = 100.64.0.10, NAS-IP-Address = 127.0.0.1, Message-Authenticator = 0x00',
+      );
+      t.equal(acct.code, 'Accounting-Response');
+
+      await page.goto(`${base}/admin/resources/subscriber?filters.username=alice`);
+      await page.getByText('alice', { exact: true }).first().click();
+      await page
+        .getByRole('link', { name: /overview/i })
+        .first()
+        .click();
+      await page.waitForSelector('[data-session="lab-1"]');
+      t.match(
+        await page.textContent('[data-section="Online now"]'),
+        /lab-ccr.*100\.64\.0\.10/s,
+        'online now, with NAS and IP',
+      );
+      await page.screenshot({ path: `${shots}/subscriber.png`, fullPage: true });
+
+      await page.click('[data-session="lab-1"] a:has-text("Disconnect")');
+      await page.click('button[type=submit]');
+      await page.waitForSelector('text=/acknowledged|ACK/i');
+      const disconnect = await eventually(() =>
+        nas.received().find((p) => p.type === 'Disconnect-Request' && p.attributes['Acct-Session-Id'] === 'lab-1'),
+      );
+      t.match(disconnect.attributes, { 'User-Name': 'alice' }, 'the NAS received the Disconnect-Request');
+
+      await page.goto(`${base}/admin`);
+      await page.waitForSelector('[data-tile="online"]');
+      await page.screenshot({ path: `${shots}/dashboard.png`, fullPage: true });
+      t.match(await page.textContent('[data-tile="online"]'), /Online sessions/, 'the dashboard');
+      t.ok(
+        statSync(`${shots}/subscriber.png`).size > 10_000 && statSync(`${shots}/dashboard.png`).size > 10_000,
+        'screenshots written',
+      );
+    },
+  );
+});

@@ -151,48 +151,46 @@ function formData(request: ActionRequest): Record<string, string> {
 
 const usernameOf = (record: BaseRecord) => String(record.params.username);
 
-const suspend: CoreSpec = {
-  resourceId: 'subscriber',
-  name: 'suspend',
-  icon: 'Pause',
-  variant: 'danger',
-  intro: 'Suspend the service of',
-  submit: 'Suspend',
-  async run(ops, record, _data, admin) {
-    const username = usernameOf(record);
-    const results = (await ops.invoke('suspend', { username, actor: admin.email })) as CoaResult[];
-    return {
-      notice: describeCoa(`${username} suspended`, results),
-      audit: {
-        resource: 'subscriber',
-        action: 'suspend',
-        before: { username, status: record.params.status },
-        after: { username, status: 'suspended', coa: outcomes(results) },
-      },
-    };
-  },
-};
+/** Suspend and Resume: the status change and what it did to the live sessions (CoA or Disconnect). */
+function statusChange(
+  name: 'suspend' | 'resume',
+  look: { icon: string; variant?: 'danger'; intro: string; submit: string },
+  status: 'suspended' | 'active',
+  done: string,
+): CoreSpec {
+  return {
+    resourceId: 'subscriber',
+    name,
+    ...look,
+    async run(ops, record, _data, admin) {
+      const username = usernameOf(record);
+      const results = (await ops.invoke(name, { username, actor: admin.email })) as CoaResult[];
+      return {
+        notice: describeCoa(`${username} ${done}`, results),
+        audit: {
+          resource: 'subscriber',
+          action: name,
+          before: { username, status: record.params.status },
+          after: { username, status, coa: outcomes(results) },
+        },
+      };
+    },
+  };
+}
 
-const resume: CoreSpec = {
-  resourceId: 'subscriber',
-  name: 'resume',
-  icon: 'Play',
-  intro: 'Resume the service of',
-  submit: 'Resume',
-  async run(ops, record, _data, admin) {
-    const username = usernameOf(record);
-    const results = (await ops.invoke('resume', { username, actor: admin.email })) as CoaResult[];
-    return {
-      notice: describeCoa(`${username} resumed`, results),
-      audit: {
-        resource: 'subscriber',
-        action: 'resume',
-        before: { username, status: record.params.status },
-        after: { username, status: 'active', coa: outcomes(results) },
-      },
-    };
-  },
-};
+const suspend = statusChange(
+  'suspend',
+  { icon: 'Pause', variant: 'danger', intro: 'Suspend the service of', submit: 'Suspend' },
+  'suspended',
+  'suspended',
+);
+
+const resume = statusChange(
+  'resume',
+  { icon: 'Play', intro: 'Resume the service of', submit: 'Resume' },
+  'active',
+  'resumed',
+);
 
 const topup: CoreSpec = {
   resourceId: 'subscriber',

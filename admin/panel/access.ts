@@ -18,6 +18,7 @@ export interface PanelAdmin {
 
 /** AdminJS resource id (the table, or the ledger) → the permission table's resource. */
 export const PANEL_RESOURCES = {
+  customer: 'customer',
   subscriber: 'subscriber',
   plan: 'plan',
   nas: 'nas',

@@ -56,6 +56,7 @@ function knexConnection(options: PoolConfig): PostgresConnectionConfig & { datab
 const GOOGLE_FONTS = /<link rel="stylesheet" href="https:\/\/fonts\.googleapis\.com\/[^"]*" type="text\/css">/;
 
 const LABELS = {
+  customer: 'Customers',
   subscriber: 'Subscribers',
   plan: 'Plans',
   nas: 'NAS',
@@ -74,6 +75,9 @@ const LABELS = {
 /** Column names as staff say them (the rest read well as AdminJS writes them: "Started At"). */
 const PROPERTIES = {
   plan_id: 'Plan',
+  customer_id: 'Customer',
+  price_cents: 'Price per month (cents)',
+  sla_target: 'SLA target (% available)',
   nas_id: 'NAS',
   subscriber_id: 'Subscriber',
   site_id: 'Site',

@@ -277,6 +277,42 @@ t.test('a write leaves its audit row with before and after; a refused value leav
   t.match(deleted, { action: 'delete', before: { name: 'spare' }, after: null });
 });
 
+t.test('customers: billing adds one, a subscriber is linked to it; plans carry price and SLA target', async (t) => {
+  const created = await api('billing', 'POST', 'customer/actions/new', {
+    name: 'Acme Farm Co-op',
+    email: 'office@acme.example',
+    phone: '+1 555 0100',
+    address: 'Ridge Road 4',
+  });
+  t.equal(created.statusCode, 200, created.body);
+  const id = created.json().record.params.id;
+  t.ok(id, 'created');
+  const { rows } = await postgres.query('SELECT name, email, address, notes FROM customer WHERE id = $1', [id]);
+  t.same(rows, [{ name: 'Acme Farm Co-op', email: 'office@acme.example', address: 'Ridge Road 4', notes: '' }]);
+  t.equal((await api('readonly', 'POST', 'customer/actions/new', { name: 'X' })).statusCode, 403, 'readonly may not');
+  const badEmail = await api('billing', 'POST', 'customer/actions/new', { name: 'Y', email: 'not-an-email' });
+  t.match(badEmail.json().record.errors, { email: {} }, 'a bad email is refused beside its field');
+
+  const linked = await api('billing', 'POST', `subscriber/records/${alice.id}/edit`, { customer_id: String(id) });
+  t.equal(linked.statusCode, 200, linked.body);
+  t.equal(
+    (await postgres.query('SELECT customer_id FROM subscriber WHERE id = $1', [alice.id])).rows[0]!.customer_id,
+    id,
+    'the subscriber belongs to the customer',
+  );
+  const priced = await api('billing', 'POST', `plan/records/${gold.id}/edit`, {
+    price_cents: '4990',
+    currency: 'EUR',
+    sla_target: '99.5',
+  });
+  t.equal(priced.statusCode, 200, priced.body);
+  const plan = (await postgres.query('SELECT price_cents, currency, sla_target FROM plan WHERE id = $1', [gold.id]))
+    .rows[0]!;
+  t.same(plan, { price_cents: 4990, currency: 'EUR', sla_target: '99.500' });
+  const badSla = await api('billing', 'POST', `plan/records/${gold.id}/edit`, { sla_target: '101' });
+  t.match(badSla.json().record.errors, { sla_target: {} }, 'an SLA target over 100 % is refused');
+});
+
 t.test('core actions without the daemon say so and change nothing', async (t) => {
   const before = await auditCount();
   const form = await api('admin', 'GET', `subscriber/records/${alice.id}/suspend`);

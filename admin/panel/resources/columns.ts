@@ -50,6 +50,18 @@ export function integer(column: string, opts: { nullable?: boolean; min?: number
   };
 }
 
+/** A decimal number (a percentage, say), kept as the text PostgreSQL's numeric reads exactly. */
+export function decimal(column: string, opts: { nullable?: boolean; min: number; max: number }): Normalize {
+  return (v) => {
+    if (blank(v)) return orNull(column, opts.nullable ?? false, v);
+    const s = String(v).trim();
+    const n = Number(s);
+    if (!/^\d+(\.\d{1,3})?$/.test(s) || n < opts.min || n > opts.max)
+      throw invalid(column, v, `a number from ${opts.min} to ${opts.max}, at most 3 decimals`);
+    return s;
+  };
+}
+
 export function oneOf(column: string, values: readonly string[], opts: { nullable?: boolean } = {}): Normalize {
   return (v) => {
     if (blank(v)) return orNull(column, opts.nullable ?? false, v);

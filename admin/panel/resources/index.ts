@@ -17,7 +17,7 @@ import type { ClickhouseStore } from '../../../daemon/store/clickhouse/index.ts'
 import { accessibleFor, type PanelResource } from '../access.ts';
 import { type CoreActionDeps, sessionActions, subscriberActions } from '../actions/core.ts';
 import { CoaLedgerResource } from './coa-ledger.ts';
-import { boolean, cidr, datetime, integer, ipv4, mac, oneOf, reference, text } from './columns.ts';
+import { boolean, cidr, datetime, decimal, integer, ipv4, mac, oneOf, reference, text } from './columns.ts';
 import { FupCounterResource } from './fup-counter.ts';
 import { TableResource, type TableSpec } from './table.ts';
 
@@ -72,6 +72,25 @@ const plan = (row: Record<string, unknown>) => {
 function tables(core: CoreActionDeps): TableEntry[] {
   return [
     {
+      id: 'customer',
+      navigation: 'Subscribers',
+      spec: {
+        table: 'customer',
+        audit: 'customer',
+        editable: {
+          name: text('name', { max: 200 }),
+          email: text('email', { nullable: true, max: 254, pattern: /^[^\s@]+@[^\s@]+$/, reason: 'an email address' }),
+          phone: text('phone', { nullable: true, max: 40 }),
+          address: text('address', { blank: '', max: 500 }),
+          notes: text('notes', { blank: '', max: 5000 }),
+        },
+      },
+      listProperties: ['id', 'name', 'email', 'phone', 'address'],
+      filterProperties: ['name', 'email', 'phone'],
+      titleProperty: 'name',
+      sort: { sortBy: 'name', direction: 'asc' },
+    },
+    {
       id: 'subscriber',
       navigation: 'Subscribers',
       spec: {
@@ -87,6 +106,7 @@ function tables(core: CoreActionDeps): TableEntry[] {
           expires_at: datetime('expires_at', { nullable: true }),
           simultaneous_use: integer('simultaneous_use', { nullable: true, max: 1000 }),
           cycle_day: integer('cycle_day', { min: 1, max: 28 }),
+          customer_id: reference('customer_id', { nullable: true }),
         },
         sealed: { field: 'password', column: 'password_enc', check: validatePassword },
       },
@@ -118,10 +138,13 @@ function tables(core: CoreActionDeps): TableEntry[] {
           fup_period: oneOf('fup_period', FUP_PERIODS, { nullable: true }),
           fup_throttle_down: integer('fup_throttle_down', { nullable: true }),
           fup_throttle_up: integer('fup_throttle_up', { nullable: true }),
+          price_cents: integer('price_cents', { nullable: true, min: 0 }),
+          currency: text('currency', { pattern: /^[A-Z]{3}$/, reason: 'an ISO 4217 code such as USD or EUR' }),
+          sla_target: decimal('sla_target', { nullable: true, min: 0.001, max: 100 }),
         },
         checkRecord: plan,
       },
-      listProperties: ['id', 'name', 'rate_down', 'rate_up', 'fup_quota', 'fup_period', 'simultaneous_use'],
+      listProperties: ['id', 'name', 'rate_down', 'rate_up', 'fup_quota', 'fup_period', 'price_cents', 'sla_target'],
       properties: { fup_period: { availableValues: values(FUP_PERIODS) } },
       titleProperty: 'name',
       sort: { sortBy: 'name', direction: 'asc' },

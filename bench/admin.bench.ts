@@ -201,8 +201,17 @@ const fup = createFup({
 });
 await fup.start();
 
-async function panelWith(deps: ViewsDeps) {
-  const panel = await buildAdminApp(config.admin, { log, postgres, ready: () => true, counters: () => ({}) });
+async function panelWith(deps: ViewsDeps, withAdminjs = false) {
+  const panel = await buildAdminApp(config.admin, {
+    log,
+    postgres,
+    ready: () => true,
+    counters: () => ({}),
+    // The AdminJS pages too (their list of 100,000 subscribers), as the daemon mounts them.
+    ...(withAdminjs
+      ? { panel: { box: () => box, connection: () => postgres.pool.options, bundleDir: join(work, 'adminjs') } }
+      : {}),
+  });
   registerViews(panel.app, panel.auth, deps);
   const login = await panel.app.inject({
     method: 'POST',
@@ -214,19 +223,22 @@ async function panelWith(deps: ViewsDeps) {
     const res = await panel.app.inject({ method: 'GET', url, headers: { cookie } });
     if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body}`);
     const body = res.json();
-    if (body.unavailable.length) throw new Error(`${url}: ${JSON.stringify(body.unavailable)}`);
+    if (body.unavailable?.length) throw new Error(`${url}: ${JSON.stringify(body.unavailable)}`);
     return body;
   };
   return { app: panel.app, get };
 }
 
-const daemonLike = await panelWith({
-  postgres,
-  clickhouse,
-  sessions,
-  fup,
-  counters: () => ({ sessions: sessions.counters() }),
-});
+const daemonLike = await panelWith(
+  {
+    postgres,
+    clickhouse,
+    sessions,
+    fup,
+    counters: () => ({ sessions: sessions.counters() }),
+  },
+  true,
+);
 const tablesOnly = await panelWith({ postgres, clickhouse });
 
 // What the pages show, once: a bench of empty answers would measure nothing.
@@ -258,6 +270,21 @@ for (const [suffix, panel] of [
   for (const [bench, path, calls] of [
     ['admin.subscriber_page', () => `/admin/api/views/subscriber/sub${pick()}`, CALLS],
     ['admin.dashboard', () => '/admin/api/views/dashboard', Math.max(20, Math.floor(CALLS / 3))],
+    ...(panel === daemonLike
+      ? ([
+          // AdminJS's subscriber list: a page deep in 100,000 rows, and the search support types a name into.
+          [
+            'admin.subscriber_list',
+            () => `/admin/api/resources/subscriber/actions/list?page=${1 + (pick() % 4000)}`,
+            Math.max(20, Math.floor(CALLS / 3)),
+          ],
+          [
+            'admin.subscriber_search',
+            () => `/admin/api/resources/subscriber/actions/list?filters.username=sub${pick()}`,
+            Math.max(20, Math.floor(CALLS / 3)),
+          ],
+        ] as const)
+      : []),
   ] as const) {
     for (let i = 0; i < 10; i++) await panel.get(path());
     const samples: number[] = [];

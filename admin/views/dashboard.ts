@@ -8,9 +8,9 @@
  * these queries stay on the last minutes or the last day.
  */
 
-import { periodStart } from '../../daemon/policy/fup/rules.ts';
+import { periodStart, restrictionAt } from '../../daemon/policy/fup/rules.ts';
 import { iso, localTimeZone, num, section, type Unavailable, type ViewsDeps } from './deps.ts';
-import { currentLevel, type PlanFupColumns, restrictionAt, rulesCache } from './fup.ts';
+import { currentLevel, type PlanFupColumns, rulesCache } from './fup.ts';
 
 export interface MinuteAuth {
   /** The minute's start, ISO 8601. */

@@ -2,7 +2,15 @@
  * FUP state read from its tables, for when the engine itself is not at hand: the same answer as `Fup.usage` and
  * `Fup.verdict` (policy/fup/index.ts) as of the engine's last write, at most a second old.
  */
-import { type FupRules, nextPeriodStart, periodStart, rulesOf, type Threshold } from '../../daemon/policy/fup/rules.ts';
+import {
+  type FupRules,
+  periodStart,
+  restrictionAt,
+  rulesOf,
+  type Threshold,
+  type UsageFigures,
+  usageFigures,
+} from '../../daemon/policy/fup/rules.ts';
 
 export type FupAction = 'none' | Threshold['action'];
 
@@ -22,25 +30,8 @@ export interface CounterRow {
   level: number;
 }
 
-export interface TableUsage {
-  period: string;
-  periodStart: string;
-  periodEnd: string;
-  bytes: number;
-  quota: number;
-  topups: number;
-  limit: number;
-  percent: number;
-  state: FupAction;
+export interface TableUsage extends UsageFigures {
   rate: { rateDown: number; rateUp: number } | null;
-}
-
-/** The strongest restricting action among the first `level` thresholds (as the engine decides it). */
-export function restrictionAt(rules: FupRules, level: number): Threshold | undefined {
-  let r: Threshold | undefined;
-  for (const t of rules.thresholds.slice(0, level))
-    if (t.action === 'block' || (t.action === 'throttle' && r?.action !== 'block')) r = t;
-  return r;
 }
 
 /** Rules compiled once per plan for one answer (a plan's JSON rules are validated on each compile). */
@@ -73,18 +64,9 @@ export function usageFromTables(
   now: number,
 ): TableUsage {
   const c = currentLevel(rules, cycleDay, counter, now);
-  const limit = rules.quota + topupBytes;
   const r = restrictionAt(rules, c.level);
   return {
-    period: rules.period,
-    periodStart: c.periodStart.toISOString(),
-    periodEnd: nextPeriodStart(rules.period, new Date(now), cycleDay).toISOString(),
-    bytes: c.bytes,
-    quota: rules.quota,
-    topups: topupBytes,
-    limit,
-    percent: Math.round((c.bytes * 10000) / limit) / 100,
-    state: r ? r.action : c.level > 0 ? 'notify' : 'none',
+    ...usageFigures(rules, cycleDay, now, { ...c, periodStart: c.periodStart.getTime() }, rules.quota + topupBytes),
     rate: r?.action === 'throttle' ? { rateDown: r.rateDown!, rateUp: r.rateUp! } : null,
   };
 }

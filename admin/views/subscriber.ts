@@ -6,16 +6,9 @@
  */
 import { notFound } from '../../daemon/model/db.ts';
 import { type SubscriberStatus, validateUsername } from '../../daemon/model/subscriber.ts';
-import { type FupRules, periodStart } from '../../daemon/policy/fup/rules.ts';
+import { type FupRules, periodStart, restrictionAt } from '../../daemon/policy/fup/rules.ts';
 import { iso, localTimeZone, num, section, type Unavailable, type ViewsDeps } from './deps.ts';
-import {
-  type CounterRow,
-  type FupAction,
-  type PlanFupColumns,
-  restrictionAt,
-  rulesCache,
-  usageFromTables,
-} from './fup.ts';
+import { type CounterRow, type FupAction, type PlanFupColumns, rulesCache, usageFromTables } from './fup.ts';
 
 export interface OnlineSession {
   nas: string;

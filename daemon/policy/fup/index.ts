@@ -13,7 +13,15 @@ import { sampledLog } from '../../sampled-log.ts';
 import type { Bus } from '../../store/bus/index.ts';
 import type { Changes } from '../../store/changes.ts';
 import type { PostgresStore } from '../../store/postgres/index.ts';
-import { countedFraction, type FupRules, nextPeriodStart, periodStart, type Threshold } from './rules.ts';
+import {
+  countedFraction,
+  type FupRules,
+  nextPeriodStart,
+  periodStart,
+  restrictionAt,
+  type UsageFigures,
+  usageFigures,
+} from './rules.ts';
 
 export interface FupSubscriber {
   id: number;
@@ -29,18 +37,8 @@ export interface FupActions {
   restore(username: string, reason: string): Promise<unknown>;
 }
 
-export interface Usage {
+export interface Usage extends UsageFigures {
   username: string;
-  period: string;
-  periodStart: string;
-  periodEnd: string;
-  bytes: number;
-  quota: number;
-  topups: number;
-  limit: number;
-  percent: number;
-  /** The action in force: none, notify, throttle or block. */
-  state: 'none' | Threshold['action'];
 }
 
 export interface Verdict {
@@ -134,20 +132,12 @@ export function createFup(deps: FupDeps): Fup {
     const fresh = { periodStart: start, bytes: 0, level: 0 };
     counters.set(sub.id, fresh);
     dirtyCounters.add(sub.id);
-    if (c && c.periodStart < start && restriction(sub.rules!, c.level)) settleRollover(sub, c, fresh, at);
+    if (c && c.periodStart < start && restrictionAt(sub.rules!, c.level)) settleRollover(sub, c, fresh, at);
     return fresh;
   }
 
   const reached = (rules: FupRules, bytes: number, limit: number) =>
     rules.thresholds.filter((t) => (bytes * 100) / limit >= t.percent).length;
-
-  /** The strongest restricting action among the first `level` thresholds. */
-  function restriction(rules: FupRules, level: number): Threshold | undefined {
-    let r: Threshold | undefined;
-    for (const t of rules.thresholds.slice(0, level))
-      if (t.action === 'block' || (t.action === 'throttle' && r?.action !== 'block')) r = t;
-    return r;
-  }
 
   const event = (subject: string, sub: FupSubscriber, c: Counter, limit: number, extra: Record<string, unknown> = {}) =>
     deps.bus.publish(subject, {
@@ -173,8 +163,8 @@ export function createFup(deps: FupDeps): Fup {
     const limit = limitOf(sub, at);
     const level = reached(rules, c.bytes, limit);
     if (level === c.level) return;
-    const before = restriction(rules, c.level);
-    const after = restriction(rules, level);
+    const before = restrictionAt(rules, c.level);
+    const after = restrictionAt(rules, level);
     if (level > c.level) {
       for (const t of rules.thresholds.slice(c.level, level)) {
         if (t.action === 'notify') {
@@ -243,21 +233,7 @@ export function createFup(deps: FupDeps): Fup {
     if (!sub.rules) return undefined;
     const at = now();
     const counter = counterOf(sub, at);
-    const limit = limitOf(sub, at);
-    const r = restriction(sub.rules, counter.level);
-    const notified = counter.level > 0;
-    return {
-      username: sub.username,
-      period: sub.rules.period,
-      periodStart: new Date(counter.periodStart).toISOString(),
-      periodEnd: nextPeriodStart(sub.rules.period, new Date(at), sub.cycleDay).toISOString(),
-      bytes: counter.bytes,
-      quota: sub.rules.quota,
-      topups: limit - sub.rules.quota,
-      limit,
-      percent: Math.round((counter.bytes * 10000) / limit) / 100,
-      state: r ? r.action : notified ? 'notify' : 'none',
-    };
+    return { username: sub.username, ...usageFigures(sub.rules, sub.cycleDay, at, counter, limitOf(sub, at)) };
   }
 
   async function loadTopups(ids?: readonly number[]): Promise<void> {
@@ -413,7 +389,7 @@ export function createFup(deps: FupDeps): Fup {
       if (!sub?.rules || !c) return { action: 'none' };
       if (c.periodStart !== periodStart(sub.rules.period, new Date(now()), sub.cycleDay).getTime())
         return { action: 'none' };
-      const r = restriction(sub.rules, c.level);
+      const r = restrictionAt(sub.rules, c.level);
       if (!r) return { action: 'none' };
       return r.action === 'block'
         ? { action: 'block' }

@@ -128,3 +128,46 @@ export function countedFraction(windows: readonly Window[], now: Date): number {
   }
   return 1;
 }
+
+/** The strongest restricting action among the first `level` thresholds reached (block over throttle). */
+export function restrictionAt(rules: FupRules, level: number): Threshold | undefined {
+  let r: Threshold | undefined;
+  for (const t of rules.thresholds.slice(0, level))
+    if (t.action === 'block' || (t.action === 'throttle' && r?.action !== 'block')) r = t;
+  return r;
+}
+
+/** What a period's counter means to the subscriber: the FUP engine's answer, and the panel's from the tables. */
+export interface UsageFigures {
+  period: string;
+  periodStart: string;
+  periodEnd: string;
+  bytes: number;
+  quota: number;
+  topups: number;
+  limit: number;
+  percent: number;
+  /** The action in force: none, notify, throttle or block. */
+  state: 'none' | Threshold['action'];
+}
+
+export function usageFigures(
+  rules: FupRules,
+  cycleDay: number,
+  at: number,
+  counter: { periodStart: number; bytes: number; level: number },
+  limit: number,
+): UsageFigures {
+  const r = restrictionAt(rules, counter.level);
+  return {
+    period: rules.period,
+    periodStart: new Date(counter.periodStart).toISOString(),
+    periodEnd: nextPeriodStart(rules.period, new Date(at), cycleDay).toISOString(),
+    bytes: counter.bytes,
+    quota: rules.quota,
+    topups: limit - rules.quota,
+    limit,
+    percent: Math.round((counter.bytes * 10000) / limit) / 100,
+    state: r ? r.action : counter.level > 0 ? 'notify' : 'none',
+  };
+}

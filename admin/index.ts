@@ -8,6 +8,7 @@ import type { Component } from '../daemon/component.ts';
 import { WispdError } from '../daemon/errors.ts';
 import { countStaff } from '../daemon/model/staff.ts';
 import { type AdminApp, type AdminDeps, buildAdminApp } from './app.ts';
+import { preloadPanel } from './panel/index.ts';
 
 export type { AdminDeps } from './app.ts';
 
@@ -16,6 +17,19 @@ export interface AdminServer extends Component {
   readonly port: number;
   /** The app, between start() and stop(); undefined when the panel is off. */
   readonly app: FastifyInstance | undefined;
+}
+
+/** The panel's code loaded at this point of the boot (see `preloadPanel`); nothing when the panel is off. */
+export function createPanelPreload(config: AdminConfig, bundleDir: string): Component {
+  return {
+    name: 'admin-preload',
+    async start() {
+      if (config.listen) await preloadPanel(bundleDir);
+    },
+    async stop() {},
+    counters: () => ({}),
+    describe: () => (config.listen ? 'staff panel code loaded' : 'staff panel off'),
+  };
 }
 
 export function createAdminServer(config: AdminConfig, deps: AdminDeps): AdminServer {

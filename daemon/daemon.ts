@@ -3,7 +3,7 @@
  * a record of each start and stop in ClickHouse.
  */
 import { hostname } from 'node:os';
-import { type AdminServer, createAdminServer } from '../admin/index.ts';
+import { type AdminServer, createAdminServer, createPanelPreload } from '../admin/index.ts';
 import { createCpeCollector } from '../collectors/cpe/index.ts';
 import { createEpcCollector } from '../collectors/epc/index.ts';
 import { createInventory } from '../collectors/inventory.ts';
@@ -219,6 +219,9 @@ export function createDaemon(config: Config, log: Logger): Daemon {
   registerFupOperations(control, fup, cache);
   registerCoaOperations(control, coa, sessions);
   control.handle('device.latest', async (args) => latestValues(clickhouse, String(args.device ?? '')));
+  // Importing the staff panel's AdminJS holds the event loop for most of a second: before RADIUS listens, not after.
+  const panelBundleDir = dataDir.sub('adminjs');
+  lifecycle.add(createPanelPreload(config.admin, panelBundleDir));
   const radius = lifecycle.add(
     createRadiusListener(config.radius, {
       log,
@@ -292,7 +295,7 @@ export function createDaemon(config: Config, log: Logger): Daemon {
         box: () => security.box,
         connection: () => postgres.pool.options,
         clickhouse,
-        bundleDir: dataDir.sub('adminjs'),
+        bundleDir: panelBundleDir,
       },
       views: { clickhouse, sessions, fup },
     }),

@@ -40,6 +40,18 @@ export interface RegisterPanelDeps {
   panel: PanelDeps;
 }
 
+/**
+ * Sets AdminJS's environment, imports the panel's code and makes its components bundle now. Importing AdminJS holds
+ * the event loop for most of a second: the daemon does it before RADIUS listens, and `registerPanel` later finds it
+ * all done.
+ */
+export async function preloadPanel(bundleDir: string | undefined): Promise<void> {
+  const env = prepareAdminjsEnv(bundleDir);
+  await import('./build.ts');
+  // Bundling the components (from the sources) holds it longer still; made once per process, so the panel reuses it.
+  if (!env.prebuilt) await (await import('./components.ts')).prebuildBundle();
+}
+
 /** Mounts the panel on `app` (after the staff auth, whose cookie parser it uses); closes its pool when `app` closes. */
 export async function registerPanel(
   app: FastifyInstance,

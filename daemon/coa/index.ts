@@ -70,7 +70,8 @@ export interface CoaDeps {
   instance: () => string;
 }
 
-const LEDGER_COLUMNS = [
+/** The columns of ClickHouse `coa_ledger`, in the order its rows are written. */
+export const LEDGER_COLUMNS = [
   'ts',
   'instance',
   'nas',

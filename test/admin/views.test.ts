@@ -11,6 +11,7 @@ import { can, PERMISSIONS } from '../../admin/permissions.ts';
 import { dashboard, registerViews, subscriberOverview, type ViewsDeps } from '../../admin/views/index.ts';
 import { loadConfig } from '../../config/load.ts';
 import { schema } from '../../config/schema.ts';
+import { LEDGER_COLUMNS } from '../../daemon/coa/index.ts';
 import { addDevice, addSite, recordPolls, recordStatus } from '../../daemon/model/device.ts';
 import { addNas } from '../../daemon/model/nas.ts';
 import { addPlan, type Plan } from '../../daemon/model/plan.ts';
@@ -20,6 +21,7 @@ import { createFup, type FupSubscriber } from '../../daemon/policy/fup/index.ts'
 import { rulesOf } from '../../daemon/policy/fup/rules.ts';
 import { createAccounting } from '../../daemon/radius/accounting/index.ts';
 import type { AcctRecord } from '../../daemon/radius/accounting/record.ts';
+import { AUTH_LOG_COLUMNS } from '../../daemon/radius/listener/index.ts';
 import { createSessions } from '../../daemon/radius/sessions/index.ts';
 import { SecretBox } from '../../daemon/security/secret-box.ts';
 import { createBus } from '../../daemon/store/bus/index.ts';
@@ -265,19 +267,7 @@ const authRows: Array<[number, string, 'accept' | 'reject', string]> = [
 ];
 await clickhouse.insertTsv(
   'radius_auth_log',
-  [
-    'ts',
-    'instance',
-    'nas',
-    'nas_ip',
-    'username',
-    'result',
-    'reason',
-    'method',
-    'plan',
-    'calling_station_id',
-    'nas_port_id',
-  ],
+  AUTH_LOG_COLUMNS,
   authRows.map(
     ([ts, user, result, reason]) =>
       `${tsvMillis(ts)}\t00000000-0000-0000-0000-000000000001\tbras-1\t10.0.0.1\t${user}\t${result}\t${reason}\tpap\t${result === 'accept' ? 'home' : ''}\taa-bb-cc-00-00-01\tport-1\n`,
@@ -292,25 +282,7 @@ const ledger: Array<[number, string, string, string, string, string, string]> = 
 ];
 await clickhouse.insertTsv(
   'coa_ledger',
-  [
-    'ts',
-    'instance',
-    'nas',
-    'nas_address',
-    'kind',
-    'action',
-    'actor',
-    'reason',
-    'username',
-    'acct_session_id',
-    'framed_ip',
-    'attributes',
-    'attempts',
-    'outcome',
-    'error_cause',
-    'latency_ms',
-    'fallback_of',
-  ],
+  LEDGER_COLUMNS,
   ledger.map(
     ([ts, user, kind, action, actor, outcome, cause]) =>
       `${tsvMillis(ts)}\t00000000-0000-0000-0000-000000000001\tbras-1\t10.0.0.1\t${kind}\t${action}\t${actor}\tstaff\t${user}\ta-live\t10.1.0.1\tFilter-Id=slow\t${outcome === 'timeout' ? 3 : 1}\t${outcome}\t${cause}\t${outcome === 'timeout' ? '3000.00' : '4.50'}\t\n`,

@@ -70,6 +70,21 @@ type DropReason =
   | 'bad_authenticator'
   | 'duplicate_in_progress';
 
+/** The columns of ClickHouse `radius_auth_log`, in the order its rows are written. */
+export const AUTH_LOG_COLUMNS = [
+  'ts',
+  'instance',
+  'nas',
+  'nas_ip',
+  'username',
+  'result',
+  'reason',
+  'method',
+  'plan',
+  'calling_station_id',
+  'nas_port_id',
+] as const;
+
 export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerDeps): RadiusListener {
   const log = deps.log.child({ component: 'radius' });
   const warn = sampledLog(log);
@@ -80,19 +95,7 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
   const authLog = new Batcher(
     deps.clickhouse,
     'radius_auth_log',
-    [
-      'ts',
-      'instance',
-      'nas',
-      'nas_ip',
-      'username',
-      'result',
-      'reason',
-      'method',
-      'plan',
-      'calling_station_id',
-      'nas_port_id',
-    ],
+    AUTH_LOG_COLUMNS,
     { maxRows: 10_000, intervalMs: 1000, maxBuffered: 200_000 },
     log,
   );

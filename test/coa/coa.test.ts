@@ -51,12 +51,13 @@ async function start(from: string, username: string, sid: string, ip: string, st
 }
 
 // (No assertion at the top level before the subtests: tap would end the file's test at the first one.)
+// Each NAS reaches the daemon's cache through change_log on its own poll: the first packet from each address waits.
 await eventually(() => start('127.0.0.1', 'alice', 'a-1', '100.64.0.1'));
 const started = [
   await start('127.0.0.1', 'nak-me', 'n-1', '100.64.0.2'),
-  await start('127.0.0.2', 'carl', 'c-1', '100.64.0.3'),
-  await start('127.0.0.3', 'juno', 'j-1', '100.64.0.4'),
-  await start('127.0.0.4', 'ghost', 'g-1', '100.64.0.5'),
+  await eventually(() => start('127.0.0.2', 'carl', 'c-1', '100.64.0.3')),
+  await eventually(() => start('127.0.0.3', 'juno', 'j-1', '100.64.0.4')),
+  await eventually(() => start('127.0.0.4', 'ghost', 'g-1', '100.64.0.5')),
   await start('127.0.0.1', 'sam', 's-1', '100.64.0.6'),
 ];
 const lastOf = (type: string, user: string) =>

@@ -15,11 +15,11 @@ import { buildAdminApp } from '../admin/app.ts';
 import { registerViews, type ViewsDeps } from '../admin/views/index.ts';
 import { loadConfig } from '../config/load.ts';
 import { schema } from '../config/schema.ts';
+import { periodStart, rulesOf } from '../daemon/model/fup-rules.ts';
 import { addNas } from '../daemon/model/nas.ts';
 import { loadPlans } from '../daemon/model/plan.ts';
 import { createStaff } from '../daemon/model/staff.ts';
 import { createFup } from '../daemon/policy/fup/index.ts';
-import { periodStart, rulesOf } from '../daemon/policy/fup/rules.ts';
 import { createSessions } from '../daemon/radius/sessions/index.ts';
 import { SecretBox } from '../daemon/security/secret-box.ts';
 import { createBus } from '../daemon/store/bus/index.ts';
@@ -27,6 +27,7 @@ import { createChanges } from '../daemon/store/changes.ts';
 import { coreMigrations as clickhouseMigrations, createClickhouse } from '../daemon/store/clickhouse/index.ts';
 import { DataDir } from '../daemon/store/datadir.ts';
 import { coreMigrations, createPostgres } from '../daemon/store/postgres/index.ts';
+import { defaults } from '../test/helpers/env.ts';
 import { percentile, report } from './lib.ts';
 
 const { values } = parseArgs({
@@ -58,7 +59,7 @@ const postgres = createPostgres(
 );
 await postgres.start();
 const clickhouse = createClickhouse(
-  { url: '', database: 'wispd', username: '', password: '', request_timeout: 300_000 },
+  { ...defaults.clickhouse, url: '', database: 'wispd', username: '', password: '', request_timeout: 300_000 },
   { log, dataDir, migrations: clickhouseMigrations() },
 );
 await clickhouse.start();
@@ -176,7 +177,12 @@ await createStaff(
   { staffId: null, name: 'bench' },
   { email: 'admin@example.net', password: 'bench password', role: 'admin' },
 );
-const sessions = createSessions(config.radius, { log, postgres, defaultInterval: () => 300 });
+const sessions = createSessions(config.radius, {
+  log,
+  postgres,
+  directory: { interimInterval: () => 300, nasName: () => '' },
+  accounting: { record: async () => 0 },
+});
 await sessions.start();
 const plans = new Map((await loadPlans(postgres)).map((p) => [p.id, rulesOf(p)]));
 const fupSubscribers = new Map(
@@ -191,7 +197,7 @@ const bus = createBus(
   { log },
 );
 await bus.start();
-const fup = createFup({
+const fup = createFup(defaults.fup, {
   log,
   postgres,
   bus,

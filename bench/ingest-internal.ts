@@ -10,7 +10,7 @@ import { RowBuilder, type RowSource, rowSource } from '../collectors/rows.ts';
 import { createTelemetryWriter } from '../daemon/ingest/writer.ts';
 import { coreMigrations, createClickhouse } from '../daemon/store/clickhouse/index.ts';
 import { DataDir } from '../daemon/store/datadir.ts';
-import { silentLog } from '../test/helpers/env.ts';
+import { defaults, silentLog } from '../test/helpers/env.ts';
 
 export interface InternalJob {
   seconds: number;
@@ -38,7 +38,7 @@ const log = silentLog();
 const dataDir = new DataDir(work);
 dataDir.acquireOrThrow();
 const ch = createClickhouse(
-  { url: '', database: 'wispd', username: 'default', password: '', request_timeout: 120_000 },
+  { ...defaults.clickhouse, url: '', database: 'wispd', username: 'default', password: '', request_timeout: 120_000 },
   { log, dataDir, migrations: coreMigrations() },
 );
 await ch.start();

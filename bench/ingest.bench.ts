@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createClickhouse } from '../daemon/store/clickhouse/index.ts';
 import { DataDir } from '../daemon/store/datadir.ts';
-import { silentLog } from '../test/helpers/env.ts';
+import { defaults, silentLog } from '../test/helpers/env.ts';
 import { cpuMs } from './cpu.ts';
 import type { InternalFigures, InternalJob } from './ingest-internal.ts';
 import { report, spawnWispd, waitForLine } from './lib.ts';
@@ -186,7 +186,7 @@ async function http(): Promise<void> {
   const dir = new DataDir(data);
   dir.acquireOrThrow();
   const ch = createClickhouse(
-    { url: '', database: 'wispd', username: 'default', password: '', request_timeout: 60_000 },
+    { ...defaults.clickhouse, url: '', database: 'wispd', username: 'default', password: '', request_timeout: 60_000 },
     { log: silentLog(), dataDir: dir },
   );
   await ch.start();

@@ -11,6 +11,7 @@ import { snmpSection } from '../collectors/snmp/config.ts';
 import { coaSection } from '../daemon/coa/config.ts';
 import { daemonSection, logSection } from '../daemon/config.ts';
 import { ingestSection, telemetrySection } from '../daemon/ingest/config.ts';
+import { fupSection } from '../daemon/policy/fup/config.ts';
 import { accountingSection, radiusSection } from '../daemon/radius/config.ts';
 import { securitySection } from '../daemon/security/config.ts';
 import { busSection } from '../daemon/store/bus/config.ts';
@@ -28,6 +29,7 @@ export const schema = section('wispd configuration', {
   radius: radiusSection,
   accounting: accountingSection,
   coa: coaSection,
+  fup: fupSection,
   telemetry: telemetrySection,
   ingest: ingestSection,
   snmp: snmpSection,
@@ -47,6 +49,7 @@ export type SecurityConfig = Config['security'];
 export type RadiusConfig = Config['radius'];
 export type AccountingConfig = Config['accounting'];
 export type CoaConfig = Config['coa'];
+export type FupConfig = Config['fup'];
 export type TelemetryConfig = Config['telemetry'];
 export type IngestConfig = Config['ingest'];
 export type SnmpConfig = Config['snmp'];

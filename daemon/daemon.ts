@@ -2,7 +2,6 @@
  * The daemon: its components in dependency order (started in that order, stopped in reverse), the `ready` line, and
  * a record of each start and stop in ClickHouse.
  */
-import { hostname } from 'node:os';
 import { type AdminServer, createAdminServer, createPanelPreload } from '../admin/index.ts';
 import { createCpeCollector } from '../collectors/cpe/index.ts';
 import { createEpcCollector } from '../collectors/epc/index.ts';
@@ -10,10 +9,10 @@ import { createInventory } from '../collectors/inventory.ts';
 import { createParsePool } from '../collectors/parse/pool.ts';
 import { createSnmpCollector } from '../collectors/snmp/index.ts';
 import type { Config } from '../config/schema.ts';
-import { type Coa, type CoaAction, createCoa } from './coa/index.ts';
+import { type Coa, createCoa } from './coa/index.ts';
 import { registerCoaOperations } from './coa/operations.ts';
-import type { Component } from './component.ts';
 import { createControlServer } from './control/server.ts';
+import { daemonEvents } from './daemon-events.ts';
 import { createEventLoopMonitor } from './event-loop.ts';
 import { createDeviceReporter, type DeviceReporter } from './ingest/devices.ts';
 import { createIngestServer, type IngestServer } from './ingest/http.ts';
@@ -23,23 +22,26 @@ import { createCollectorTokens } from './ingest/tokens.ts';
 import { createTelemetryWriter, type TelemetryWriter } from './ingest/writer.ts';
 import { Lifecycle } from './lifecycle.ts';
 import type { Logger } from './log.ts';
-import { createFup, type Fup } from './policy/fup/index.ts';
+import { coaEnforcement } from './policy/fup/enforce.ts';
+import { createFup, type Fup, subscribersOf } from './policy/fup/index.ts';
 import { registerFupOperations } from './policy/fup/operations.ts';
 import { type Accounting, createAccounting } from './radius/accounting/index.ts';
 import { createRadiusCache, type RadiusCache } from './radius/cache/index.ts';
 import { loadStandardDictionary } from './radius/codec/index.ts';
-import { seedDemo } from './radius/demo.ts';
+import { createDemo } from './radius/demo.ts';
 import { createRadiusListener, type RadiusListener } from './radius/listener/index.ts';
+import { createRadiusProcess } from './radius/process/index.ts';
 import { createSessions, type Sessions } from './radius/sessions/index.ts';
 import { createSecurity } from './security/secret-box.ts';
 import { type Bus, createBus } from './store/bus/index.ts';
 import { type Changes, createChanges } from './store/changes.ts';
+import { batcherOptions } from './store/clickhouse/batcher.ts';
 import {
   type ClickhouseStore,
   coreMigrations as clickhouseMigrations,
   createClickhouse,
 } from './store/clickhouse/index.ts';
-import { DataDir } from './store/datadir.ts';
+import { DataDir, dataDirLock } from './store/datadir.ts';
 import {
   createPostgres,
   LOCK,
@@ -72,42 +74,20 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-/** A component made of one start step (and nothing to stop). */
-function step(name: string, start: () => Promise<void>, describe: () => string): Component {
-  return { name, start, stop: async () => {}, counters: () => ({}), describe };
-}
-
 export function createDaemon(config: Config, log: Logger): Daemon {
   const lifecycle = new Lifecycle(log);
   const dataDir = new DataDir(config.daemon.data_dir);
   const dictionary = loadStandardDictionary(config.radius.dictionaries);
-  let instance = '00000000-0000-0000-0000-000000000000';
+  const instance = () => postgres.instance;
+  const batching = batcherOptions(config.clickhouse);
   let ready = false;
 
   lifecycle.add(createEventLoopMonitor(log));
-  lifecycle.add({
-    name: 'data-dir',
-    async start() {
-      dataDir.acquireOrThrow();
-    },
-    async stop() {
-      dataDir.release();
-    },
-    counters: () => ({}),
-    describe: () => dataDir.path,
-  });
+  lifecycle.add(dataDirLock(dataDir));
   const security = lifecycle.add(createSecurity(config.security.secret_key, dataDir));
+  const box = () => security.box;
   const postgres = lifecycle.add(createPostgres(config.database, { log, dataDir, migrations: postgresMigrations() }));
-  lifecycle.add(
-    step(
-      'instance',
-      async () => {
-        instance = (await postgres.query<{ id: string }>('SELECT id FROM instance')).rows[0]!.id;
-        if (config.radius.demo) await seedDemo(postgres, security.box, log);
-      },
-      () => instance,
-    ),
-  );
+  lifecycle.add(createDemo(config.radius, { log, postgres, box }));
   const clickhouse = lifecycle.add(
     createClickhouse(config.clickhouse, {
       log,
@@ -130,89 +110,19 @@ export function createDaemon(config: Config, log: Logger): Daemon {
       },
     }),
   );
-  let accounting: Accounting | undefined;
-  const sessions = lifecycle.add(
-    createSessions(config.radius, {
-      log,
-      postgres,
-      defaultInterval: (id) => {
-        const sub = cache.subscriberById(id);
-        return (sub && cache.plan(sub.planId)?.plan.interimInterval) || 300;
-      },
-      onStale: (s, now) =>
-        void accounting
-          ?.record({
-            ts: now,
-            event_time: Math.floor(now / 1000),
-            nas: cache.nas.byId(s.nasId)?.name ?? '',
-            nas_id: s.nasId,
-            nas_ip: s.nasAddress,
-            source: s.nasAddress,
-            status: 'stale',
-            acct_session_id: s.acctSessionId,
-            username: s.username,
-            subscriber_id: s.subscriberId,
-            framed_ip: s.framedIp,
-            calling_station_id: s.callingStationId,
-            nas_port_id: s.nasPortId,
-            session_time: s.sessionTime,
-            input_octets: s.inputOctets,
-            output_octets: s.outputOctets,
-            input_packets: 0,
-            output_packets: 0,
-            terminate_cause: 'Stale-Session',
-            delay_time: 0,
-            class: '',
-          })
-          .catch(() => undefined),
-    }),
-  );
-  accounting = lifecycle.add(
-    createAccounting(config.accounting, { log, dataDir, clickhouse, instance: () => instance }),
-  );
+  const accounting = lifecycle.add(createAccounting(config.accounting, { log, dataDir, clickhouse, instance }));
+  const sessions = lifecycle.add(createSessions(config.radius, { log, postgres, directory: cache, accounting }));
   const coa = lifecycle.add(
-    createCoa(config.coa, config.radius, {
-      log,
-      cache,
-      sessions,
-      clickhouse,
-      postgres,
-      box: () => security.box,
-      instance: () => instance,
-    }),
+    createCoa(config.coa, config.radius, { log, cache, sessions, clickhouse, postgres, box, instance, batching }),
   );
-  const fupContext = (reason: string, action: CoaAction) => ({ ctx: { actor: 'fup', reason }, action });
   const fup = lifecycle.add(
-    createFup({
+    createFup(config.fup, {
       log,
       postgres,
       bus,
       changes,
-      subscriber: (id) => {
-        const sub = cache.subscriberById(id);
-        if (!sub) return undefined;
-        return { id, username: sub.username, cycleDay: sub.cycleDay, rules: cache.plan(sub.planId)?.rules };
-      },
-      actions: {
-        throttle: (username, rate, reason) => {
-          const { ctx, action } = fupContext(reason, 'fup-throttle');
-          return Promise.all(sessions.forUser(username).map((s) => coa.changeRate(s, rate, ctx, action)));
-        },
-        block: (username, reason) => {
-          const { ctx, action } = fupContext(reason, 'fup-block');
-          return Promise.all(sessions.forUser(username).map((s) => coa.disconnect(s, ctx, action)));
-        },
-        restore: (username, reason) => {
-          const { ctx, action } = fupContext(reason, 'fup-restore');
-          const sub = cache.subscriber(username);
-          const plan = sub && cache.plan(sub.planId)?.plan;
-          return Promise.all(
-            sessions
-              .forUser(username)
-              .map((s) => (plan ? coa.changeRate(s, plan, ctx, action) : coa.disconnect(s, ctx, action))),
-          );
-        },
-      },
+      subscriber: subscribersOf(cache),
+      actions: coaEnforcement(coa),
     }),
   );
   const control = createControlServer({ log, dataDir });
@@ -225,26 +135,24 @@ export function createDaemon(config: Config, log: Logger): Daemon {
   const radius = lifecycle.add(
     createRadiusListener(config.radius, {
       log,
-      cache,
-      sessions,
-      accounting,
-      fup,
-      clickhouse,
-      instance: () => instance,
+      nas: cache.nas,
+      handler: createRadiusProcess(config.radius, {
+        log,
+        cache,
+        sessions,
+        accounting,
+        policy: fup,
+        clickhouse,
+        batching,
+        instance,
+      }),
     }),
   );
 
   // Telemetry comes after RADIUS: it starts later and stops first, and nothing on the RADIUS path waits for it.
   const telemetry = lifecycle.add(createTelemetryWriter(config.telemetry, { log, clickhouse, dataDir }));
-  const devices = lifecycle.add(createDeviceReporter({ log, postgres, clickhouse, bus }));
-  const inventory = lifecycle.add(
-    createInventory({
-      log,
-      postgres,
-      changes,
-      box: () => security.box,
-    }),
-  );
+  const devices = lifecycle.add(createDeviceReporter({ log, postgres, clickhouse, bus, batching }));
+  const inventory = lifecycle.add(createInventory({ log, postgres, changes, box }));
   const parsePool = lifecycle.add(
     createParsePool({ threads: config.ingest.parse_threads, maxQueue: config.ingest.parse_queue }, { log }),
   );
@@ -258,7 +166,7 @@ export function createDaemon(config: Config, log: Logger): Daemon {
       bus,
       postgres,
       changes,
-      box: () => security.box,
+      box,
       tokens,
       sink: telemetry,
       reports: devices,
@@ -292,7 +200,7 @@ export function createDaemon(config: Config, log: Logger): Daemon {
       counters: () => lifecycle.counters(),
       operations: control,
       panel: {
-        box: () => security.box,
+        box,
         connection: () => postgres.pool.options,
         clickhouse,
         bundleDir: panelBundleDir,
@@ -301,24 +209,7 @@ export function createDaemon(config: Config, log: Logger): Daemon {
     }),
   );
 
-  /** Appends to `daemon_events`; a failure is logged, never fatal (the record is history, not state). */
-  async function record(event: 'start' | 'stop', detail: Record<string, unknown>): Promise<void> {
-    try {
-      await clickhouse.insert('daemon_events', [
-        {
-          ts: Date.now(),
-          instance,
-          host: hostname(),
-          pid: process.pid,
-          version,
-          event,
-          detail: JSON.stringify(detail),
-        },
-      ]);
-    } catch (err) {
-      log.warn({ err: (err as Error).message, event }, 'could not record the daemon event in ClickHouse');
-    }
-  }
+  const record = daemonEvents({ clickhouse, instance, log });
 
   return {
     config,
@@ -358,7 +249,7 @@ export function createDaemon(config: Config, log: Logger): Daemon {
       log.info(
         {
           version,
-          instance,
+          instance: instance(),
           boot_ms: bootMs,
           rss_mb: rssMb,
           heap_mb: Math.round(memory.heapUsed / 1e6),

@@ -8,7 +8,7 @@
  * these queries stay on the last minutes or the last day.
  */
 
-import { periodStart, restrictionAt } from '../../daemon/policy/fup/rules.ts';
+import { periodStart, restrictionAt } from '../../daemon/model/fup-rules.ts';
 import { iso, localTimeZone, num, section, type Unavailable, type ViewsDeps } from './deps.ts';
 import { currentLevel, type PlanFupColumns, rulesCache } from './fup.ts';
 
@@ -307,7 +307,7 @@ async function restrictedNow(deps: ViewsDeps, now: number, limit: number): Promi
     const fup = deps.fup;
     const { rows } = await deps.postgres.query<{ id: number }>(CANDIDATES_SQL, [starts]);
     for (const { id } of rows) {
-      const v = fup.verdict(id);
+      const v = fup.verdictById(id);
       if (v.action === 'none') continue;
       out.push({ id, state: v.action, bytes: fup.usage(id)?.bytes ?? 0, rate: v.rate ? { ...v.rate } : null });
     }

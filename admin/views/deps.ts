@@ -18,13 +18,13 @@ export interface ViewsDeps {
    */
   sessions?: Pick<Sessions, 'forUser'>;
   /** The FUP engine, current to the last accounting packet. Without it, its tables (written every second). */
-  fup?: Pick<Fup, 'usage' | 'verdict'>;
+  fup?: Pick<Fup, 'usage' | 'verdictById'>;
   /** Every component's counters (the daemon's `lifecycle.counters()`): RADIUS totals and the live session count. */
   counters?: () => CountersByComponent;
   now?: () => number;
   /**
    * The IANA zone a "day" of usage and "today" are counted in. The process's local zone by default, as FUP periods
-   * are (policy/fup/rules.ts), so a day on the chart is the day a daily quota counts.
+   * are (model/fup-rules.ts), so a day on the chart is the day a daily quota counts.
    */
   timeZone?: string;
 }

@@ -5,8 +5,8 @@
  * (`ORDER BY (username, ts…)`).
  */
 import { notFound } from '../../daemon/model/db.ts';
+import { type FupRules, periodStart, restrictionAt } from '../../daemon/model/fup-rules.ts';
 import { type SubscriberStatus, validateUsername } from '../../daemon/model/subscriber.ts';
-import { type FupRules, periodStart, restrictionAt } from '../../daemon/policy/fup/rules.ts';
 import { iso, localTimeZone, num, section, type Unavailable, type ViewsDeps } from './deps.ts';
 import { type CounterRow, type FupAction, type PlanFupColumns, rulesCache, usageFromTables } from './fup.ts';
 
@@ -455,7 +455,7 @@ function fupState(deps: ViewsDeps, row: Row, now: number): FupState | null {
   if (deps.fup && !(rules && rolloverPending(rules, row.cycleDay, counter, now))) {
     const u = deps.fup.usage(row.id);
     if (!u) return null;
-    const v = deps.fup.verdict(row.id);
+    const v = deps.fup.verdictById(row.id);
     return {
       period: u.period,
       periodStart: u.periodStart,

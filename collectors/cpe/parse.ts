@@ -6,7 +6,7 @@
  *
  * Runs in a parse thread; what rates need of the previous cycle comes in with the task and goes back with the rows.
  */
-import { normalizeMac } from '../../daemon/model/values.ts';
+import { normalizeMac } from '../../daemon/lib/mac.ts';
 import { RowBuilder, type RowSource, rowSource } from '../rows.ts';
 
 /** [rx bytes, its time, tx bytes, its time, uptime s, newest value time stored]; -1 where unknown. */

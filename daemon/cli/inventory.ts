@@ -5,6 +5,7 @@ import type { Config } from '../../config/schema.ts';
 import { control } from '../control/client.ts';
 import { WispdError } from '../errors.ts';
 import { type LatestValue, latestValues } from '../ingest/latest.ts';
+import { formatMac } from '../lib/mac.ts';
 import { createLogger } from '../log.ts';
 import { invalid } from '../model/db.ts';
 import {
@@ -21,7 +22,6 @@ import {
   removeDevice,
   type SnmpCredentials,
 } from '../model/device.ts';
-import { formatMac } from '../model/values.ts';
 import { createClickhouse } from '../store/clickhouse/index.ts';
 import type { DataDir } from '../store/datadir.ts';
 import { printTable, withRecords } from './context.ts';

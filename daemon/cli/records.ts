@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseDuration } from '../../config/define.ts';
 import { formatBytes, formatRate, parseBytes, parseRate } from '../../config/units.ts';
+import { formatMac } from '../lib/mac.ts';
 import { invalid } from '../model/db.ts';
 import { addNas, listNas, NAS_VENDORS, removeNas } from '../model/nas.ts';
 import { addPlan, listPlans, type Plan, updatePlan } from '../model/plan.ts';
@@ -15,7 +16,6 @@ import {
   SUBSCRIBER_STATUSES,
   updateSubscriber,
 } from '../model/subscriber.ts';
-import { formatMac } from '../model/values.ts';
 import { printTable, withRecords } from './context.ts';
 import type { GlobalOptions } from './load.ts';
 

@@ -15,7 +15,7 @@ import { type RateProfile, rateAttributes } from '../radius/cache/profiles.ts';
 import { encodeAttribute } from '../radius/codec/index.ts';
 import type { Session, Sessions } from '../radius/sessions/index.ts';
 import type { SecretBox } from '../security/secret-box.ts';
-import { Batcher } from '../store/clickhouse/batcher.ts';
+import { Batcher, type BatcherOptions } from '../store/clickhouse/batcher.ts';
 import type { ClickhouseStore } from '../store/clickhouse/index.ts';
 import { tsvMillis, tsvString } from '../store/clickhouse/tsv.ts';
 import type { PostgresStore } from '../store/postgres/index.ts';
@@ -47,7 +47,11 @@ export interface CoaResult {
 export interface Coa extends Component {
   disconnect(session: Session, ctx: CoaContext, action?: CoaAction): Promise<CoaResult>;
   /** Every live session of a username. */
-  disconnectSubscriber(username: string, ctx: CoaContext): Promise<CoaResult[]>;
+  disconnectSubscriber(username: string, ctx: CoaContext, action?: CoaAction): Promise<CoaResult[]>;
+  /** Every live session of a username to another rate. */
+  changeSubscriberRate(username: string, rate: RateProfile, ctx: CoaContext, action?: CoaAction): Promise<CoaResult[]>;
+  /** Every live session of a username back to its plan's rate (a Disconnect when the plan is gone). */
+  restoreSubscriberRate(username: string, ctx: CoaContext, action?: CoaAction): Promise<CoaResult[]>;
   changeRate(
     session: Session,
     rate: RateProfile & { addressList?: string },
@@ -68,6 +72,8 @@ export interface CoaDeps {
   postgres: PostgresStore;
   box: () => SecretBox;
   instance: () => string;
+  /** How ledger rows are batched (clickhouse.log_*). */
+  batching: BatcherOptions;
 }
 
 /** The columns of ClickHouse `coa_ledger`, in the order its rows are written. */
@@ -100,13 +106,7 @@ export function createCoa(config: CoaConfig, radius: RadiusConfig, deps: CoaDeps
     retries: config.retries,
     deadlineMs: config.deadline,
   });
-  const ledger = new Batcher(
-    deps.clickhouse,
-    'coa_ledger',
-    LEDGER_COLUMNS,
-    { maxRows: 5000, intervalMs: 1000, maxBuffered: 100_000 },
-    log,
-  );
+  const ledger = new Batcher(deps.clickhouse, 'coa_ledger', LEDGER_COLUMNS, deps.batching, log);
   const errorCauseName = (n: number) => dict.byName('Error-Cause')?.names.get(n) ?? String(n);
 
   function nasOf(session: Session): NasEntry {
@@ -206,8 +206,22 @@ export function createCoa(config: CoaConfig, radius: RadiusConfig, deps: CoaDeps
       return send(session, 'disconnect', identify(session, profile.identify), action, ctx);
     },
 
-    async disconnectSubscriber(username, ctx) {
-      return Promise.all(deps.sessions.forUser(username).map((s) => ops.disconnect(s, ctx)));
+    async disconnectSubscriber(username, ctx, action = 'disconnect') {
+      return Promise.all(deps.sessions.forUser(username).map((s) => ops.disconnect(s, ctx, action)));
+    },
+
+    async changeSubscriberRate(username, rate, ctx, action = 'rate') {
+      return Promise.all(deps.sessions.forUser(username).map((s) => ops.changeRate(s, rate, ctx, action)));
+    },
+
+    async restoreSubscriberRate(username, ctx, action = 'rate') {
+      const sub = deps.cache.subscriber(username);
+      const plan = sub && deps.cache.plan(sub.planId)?.plan;
+      return Promise.all(
+        deps.sessions
+          .forUser(username)
+          .map((s) => (plan ? ops.changeRate(s, plan, ctx, action) : ops.disconnect(s, ctx, action))),
+      );
     },
 
     async changeRate(session, rate, ctx, action = 'rate') {

@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import { recordPolls, recordStatus } from '../model/device.ts';
 import { sampledLog } from '../sampled-log.ts';
 import type { Bus } from '../store/bus/index.ts';
-import { Batcher } from '../store/clickhouse/batcher.ts';
+import { Batcher, type BatcherOptions } from '../store/clickhouse/batcher.ts';
 import type { ClickhouseStore } from '../store/clickhouse/index.ts';
 import { tsvMillis, tsvString } from '../store/clickhouse/tsv.ts';
 import type { PostgresStore } from '../store/postgres/index.ts';
@@ -28,16 +28,12 @@ export function createDeviceReporter(deps: {
   postgres: PostgresStore;
   clickhouse: ClickhouseStore;
   bus: Bus;
+  /** How device_events rows are batched (clickhouse.log_*). */
+  batching: BatcherOptions;
 }): DeviceReporter {
   const log = deps.log.child({ component: 'devices' });
   const warn = sampledLog(log);
-  const events = new Batcher(
-    deps.clickhouse,
-    'device_events',
-    EVENT_COLUMNS,
-    { maxRows: 10_000, intervalMs: 1000, maxBuffered: 1_000_000 },
-    log,
-  );
+  const events = new Batcher(deps.clickhouse, 'device_events', EVENT_COLUMNS, deps.batching, log);
   const counters = { ups: 0, downs: 0, polls_recorded: 0, write_errors: 0 };
   let polls = new Map<string, PollResult>();
   let timer: NodeJS.Timeout | undefined;

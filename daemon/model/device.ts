@@ -4,10 +4,10 @@
  * hashes and shown once.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
+import { ipFamily } from '../lib/ip.ts';
+import { normalizeMac } from '../lib/mac.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { invalid, notFound, type Queryable, unique } from './db.ts';
-import { normalizeMac } from './values.ts';
 
 export const DEVICE_ROLES = ['router', 'ap', 'backhaul', 'cpe', 'epc', 'switch', 'other'] as const;
 export type DeviceRole = (typeof DEVICE_ROLES)[number];
@@ -128,7 +128,7 @@ export function parseAddress(text: string): { address: string; port: number } {
   if (v6) {
     host = v6[1]!;
     if (v6[2]) port = Number(v6[2]);
-  } else if (isIP(t) !== 6) {
+  } else if (ipFamily(t) !== 6) {
     const i = t.lastIndexOf(':');
     if (i !== -1) {
       host = t.slice(0, i);
@@ -137,7 +137,7 @@ export function parseAddress(text: string): { address: string; port: number } {
     }
   }
   if (port < 1 || port > 65535) throw invalid('address', text, 'the port must be from 1 to 65535');
-  if (isIP(host) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/.test(host)) {
+  if (ipFamily(host) === 0 && !/^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*$/.test(host)) {
     throw invalid('address', text, 'must be an IP address or a host name, with an optional :port');
   }
   return { address: host, port };

@@ -1,7 +1,8 @@
 /** NAS/BRAS records: validation and queries shared by the daemon, the CLI and the panel. Secrets are write-only. */
+
+import { parseCidr } from '../lib/ip.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { invalid, notFound, type Queryable, unique } from './db.ts';
-import { parseCidr } from './values.ts';
 
 export const NAS_VENDORS = ['mikrotik', 'cisco', 'juniper', 'generic'] as const;
 export type NasVendor = (typeof NAS_VENDORS)[number];

@@ -1,6 +1,7 @@
 /** Plans: speed, burst, timeouts, address pool, simultaneous use, FUP. Shared by the daemon, the CLI and the panel. */
-import { FUP_PERIODS, validateRules } from '../policy/fup/rules.ts';
+
 import { invalid, notFound, type Queryable, unique } from './db.ts';
+import { FUP_PERIODS, validateRules } from './fup-rules.ts';
 
 export interface PlanInput {
   name: string;

@@ -1,7 +1,9 @@
 /** Subscribers (services): credentials, plan, status, static address, MAC binding. Passwords are sealed at rest. */
+
+import { ipFamily } from '../lib/ip.ts';
+import { normalizeMac } from '../lib/mac.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { invalid, notFound, type Queryable, unique } from './db.ts';
-import { normalizeMac } from './values.ts';
 
 export const SUBSCRIBER_STATUSES = ['active', 'suspended', 'expired'] as const;
 export type SubscriberStatus = (typeof SUBSCRIBER_STATUSES)[number];
@@ -66,8 +68,7 @@ export function validatePassword(password: string): void {
 }
 
 function validateIp(ip: string | null | undefined): void {
-  if (ip && !/^(\d{1,3})(\.\d{1,3}){3}$/.test(ip)) throw invalid('ip', ip, 'must be an IPv4 address');
-  if (ip?.split('.').some((o) => Number(o) > 255)) throw invalid('ip', ip, 'must be an IPv4 address');
+  if (ip && ipFamily(ip) !== 4) throw invalid('ip', ip, 'must be an IPv4 address');
 }
 
 function validateStatus(status: string | undefined): SubscriberStatus {

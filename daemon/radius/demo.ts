@@ -2,6 +2,8 @@
  * The demo a first `npm start` sets up (radius.demo, on in the example config): a NAS on 127.0.0.1, a plan and a
  * subscriber, so that the README's radclient line gets an Access-Accept at once. Seeded only into an empty database.
  */
+import type { RadiusConfig } from '../../config/schema.ts';
+import type { Component } from '../component.ts';
 import type { Logger } from '../log.ts';
 import { addNas } from '../model/nas.ts';
 import { addPlan } from '../model/plan.ts';
@@ -29,4 +31,20 @@ export async function seedDemo(postgres: PostgresStore, box: SecretBox, log: Log
       'demo data seeded (radius.demo): try the radclient line in the README',
     );
   });
+}
+
+/** Seeds the demo at start when `radius.demo` is on; before the RADIUS cache loads, so the demo is in it. */
+export function createDemo(
+  config: RadiusConfig,
+  deps: { log: Logger; postgres: PostgresStore; box: () => SecretBox },
+): Component {
+  return {
+    name: 'demo',
+    async start() {
+      if (config.demo) await seedDemo(deps.postgres, deps.box(), deps.log);
+    },
+    async stop() {},
+    counters: () => ({}),
+    describe: () => (config.demo ? 'seeded into an empty database (radius.demo)' : 'off'),
+  };
 }

@@ -5,6 +5,7 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Component } from '../component.ts';
 import { WispdError } from '../errors.ts';
 
 export interface Endpoint {
@@ -128,4 +129,19 @@ export class DataDir {
       return undefined;
     }
   }
+}
+
+/** The data directory as the daemon's first component: taken at start, let go at stop. */
+export function dataDirLock(dataDir: DataDir): Component {
+  return {
+    name: 'data-dir',
+    async start() {
+      dataDir.acquireOrThrow();
+    },
+    async stop() {
+      dataDir.release();
+    },
+    counters: () => ({}),
+    describe: () => dataDir.path,
+  };
 }

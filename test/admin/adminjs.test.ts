@@ -17,7 +17,7 @@ import { SecretBox } from '../../daemon/security/secret-box.ts';
 import { coreMigrations as clickhouseMigrations, createClickhouse } from '../../daemon/store/clickhouse/index.ts';
 import { DataDir } from '../../daemon/store/datadir.ts';
 import { coreMigrations, createPostgres } from '../../daemon/store/postgres/index.ts';
-import { freshPostgres, repoRoot, silentLog, tmpDir } from '../helpers/env.ts';
+import { defaults, freshPostgres, repoRoot, silentLog, tmpDir } from '../helpers/env.ts';
 import { Child } from '../helpers/proc.ts';
 
 const log = silentLog();
@@ -32,7 +32,7 @@ const postgres = createPostgres(
 await postgres.start();
 t.teardown(() => postgres.stop());
 const clickhouse = createClickhouse(
-  { url: '', database: 'wispd', username: '', password: '', request_timeout: 30_000 },
+  { ...defaults.clickhouse, url: '', database: 'wispd', username: '', password: '', request_timeout: 30_000 },
   { log, dataDir, migrations: clickhouseMigrations() },
 );
 await clickhouse.start();

@@ -13,15 +13,15 @@ import { loadConfig } from '../../config/load.ts';
 import { schema } from '../../config/schema.ts';
 import { LEDGER_COLUMNS } from '../../daemon/coa/index.ts';
 import { addDevice, addSite, recordPolls, recordStatus } from '../../daemon/model/device.ts';
+import { rulesOf } from '../../daemon/model/fup-rules.ts';
 import { addNas } from '../../daemon/model/nas.ts';
 import { addPlan, type Plan } from '../../daemon/model/plan.ts';
 import { createStaff, STAFF_ROLES, type StaffRole } from '../../daemon/model/staff.ts';
 import { addSubscriber, type Subscriber } from '../../daemon/model/subscriber.ts';
 import { createFup, type FupSubscriber } from '../../daemon/policy/fup/index.ts';
-import { rulesOf } from '../../daemon/policy/fup/rules.ts';
 import { createAccounting } from '../../daemon/radius/accounting/index.ts';
 import type { AcctRecord } from '../../daemon/radius/accounting/record.ts';
-import { AUTH_LOG_COLUMNS } from '../../daemon/radius/listener/index.ts';
+import { AUTH_LOG_COLUMNS } from '../../daemon/radius/auth-log.ts';
 import { createSessions } from '../../daemon/radius/sessions/index.ts';
 import { SecretBox } from '../../daemon/security/secret-box.ts';
 import { createBus } from '../../daemon/store/bus/index.ts';
@@ -30,7 +30,7 @@ import { coreMigrations as clickhouseMigrations, createClickhouse } from '../../
 import { tsvMillis } from '../../daemon/store/clickhouse/tsv.ts';
 import { DataDir } from '../../daemon/store/datadir.ts';
 import { coreMigrations, createPostgres } from '../../daemon/store/postgres/index.ts';
-import { freshPostgres, silentLog, tmpDir } from '../helpers/env.ts';
+import { defaults, freshPostgres, silentLog, tmpDir } from '../helpers/env.ts';
 
 const log = silentLog();
 const config = loadConfig(schema, { text: '', env: {} });
@@ -45,7 +45,7 @@ const postgres = createPostgres(
 await postgres.start();
 t.teardown(() => postgres.stop());
 const clickhouse = createClickhouse(
-  { url: '', database: 'wispd', username: '', password: '', request_timeout: 30_000 },
+  { ...defaults.clickhouse, url: '', database: 'wispd', username: '', password: '', request_timeout: 30_000 },
   { log, dataDir, migrations: clickhouseMigrations() },
 );
 await clickhouse.start();
@@ -209,7 +209,12 @@ t.teardown(() => accounting.stop());
 for (const r of records) await accounting.record(r);
 if (!(await accounting.drain(20_000))) throw new Error('accounting did not drain into ClickHouse');
 
-const sessions = createSessions(config.radius, { log, postgres, defaultInterval: () => 300 });
+const sessions = createSessions(config.radius, {
+  log,
+  postgres,
+  directory: { interimInterval: () => 300, nasName: () => '' },
+  accounting: { record: async () => 0 },
+});
 for (const r of records) sessions.apply(r);
 await sessions.flush(true);
 
@@ -225,7 +230,7 @@ const fupSubscriber = (id: number): FupSubscriber | undefined => {
   if (!s) return undefined;
   return { id, username: s.username, cycleDay: s.cycleDay, rules: rulesOf(plans[s.plan]!) };
 };
-const fup = createFup({
+const fup = createFup(defaults.fup, {
   log,
   postgres,
   bus,

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
+import { loadConfig } from '../../config/load.ts';
+import { type Config, schema } from '../../config/schema.ts';
 import type { Logger } from '../../daemon/log.ts';
 
 interface Teardown {
@@ -91,3 +93,6 @@ export async function natsUrl(t: Teardown): Promise<string> {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Every config section with its defaults, for tests that build a component with a few values changed. */
+export const defaults: Config = loadConfig(schema, { env: {} });

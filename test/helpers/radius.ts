@@ -10,7 +10,7 @@ import { Attr, attr, buildRequest, Code, u32 } from '../../daemon/radius/codec/i
 import { loadSecretBox, type SecretBox } from '../../daemon/security/secret-box.ts';
 import { type ClickhouseStore, createClickhouse } from '../../daemon/store/clickhouse/index.ts';
 import { DataDir } from '../../daemon/store/datadir.ts';
-import { silentLog, tmpDir } from './env.ts';
+import { defaults, silentLog, tmpDir } from './env.ts';
 import { type Child, startWispd } from './proc.ts';
 
 export interface RadclientResult {
@@ -220,7 +220,7 @@ export async function stoppedDaemonClickhouse(t: Test, dataDir: string): Promise
   dir.acquireOrThrow();
   t.teardown(() => dir.release());
   const ch = createClickhouse(
-    { url: '', database: 'wispd', username: 'default', password: '', request_timeout: 30_000 },
+    { ...defaults.clickhouse, url: '', database: 'wispd', username: 'default', password: '', request_timeout: 30_000 },
     { log: silentLog(), dataDir: dir },
   );
   await ch.start();

@@ -6,7 +6,7 @@ import { createTelemetryWriter, type TelemetryWriter } from '../../daemon/ingest
 import type { DeviceTarget } from '../../daemon/model/device.ts';
 import { type ClickhouseStore, coreMigrations, createClickhouse } from '../../daemon/store/clickhouse/index.ts';
 import { DataDir } from '../../daemon/store/datadir.ts';
-import { silentLog, tmpDir } from './env.ts';
+import { defaults, silentLog, tmpDir } from './env.ts';
 
 /** An inventory whose devices the test sets (`set` calls the listeners, as a change in PostgreSQL would). */
 export function staticInventory(): Inventory & { set(list: DeviceTarget[]): void } {
@@ -40,7 +40,7 @@ export async function embeddedTelemetry(t: Test, writer: Partial<TelemetryConfig
   dataDir.acquireOrThrow();
   t.teardown(() => dataDir.release());
   const ch = createClickhouse(
-    { url: '', database: 'wispd', username: '', password: '', request_timeout: 30_000 },
+    { ...defaults.clickhouse, url: '', database: 'wispd', username: '', password: '', request_timeout: 30_000 },
     { log, dataDir, migrations: coreMigrations() },
   );
   await ch.start();

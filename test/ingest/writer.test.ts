@@ -7,7 +7,7 @@ import { createTelemetryWriter } from '../../daemon/ingest/writer.ts';
 import { coreMigrations, createClickhouse } from '../../daemon/store/clickhouse/index.ts';
 import { DataDir } from '../../daemon/store/datadir.ts';
 import { startClickhouseServer } from '../helpers/clickhouse-server.ts';
-import { silentLog, tmpDir } from '../helpers/env.ts';
+import { defaults, silentLog, tmpDir } from '../helpers/env.ts';
 
 const log = silentLog();
 
@@ -24,7 +24,14 @@ t.test('telemetry writer', async (t) => {
   const server = await startClickhouseServer(`${tmpDir(t)}/chdb`);
   t.teardown(() => server.close());
   const ch = createClickhouse(
-    { url: server.url, database: 'wispd', username: 'default', password: '', request_timeout: 5000 },
+    {
+      ...defaults.clickhouse,
+      url: server.url,
+      database: 'wispd',
+      username: 'default',
+      password: '',
+      request_timeout: 5000,
+    },
     { log, migrations: coreMigrations() },
   );
   await ch.start();

@@ -3,17 +3,17 @@
 // PostgreSQL (PGlite, or DATABASE_URL's server); the actions are recorded instead of sent (the CoA path has its own
 // tests against a NAS).
 import t from 'tap';
+import { countedFraction, type FupRules, nextPeriodStart, periodStart } from '../../daemon/model/fup-rules.ts';
 import { addPlan } from '../../daemon/model/plan.ts';
 import { addSubscriber } from '../../daemon/model/subscriber.ts';
 import { createFup, type Fup, type FupSubscriber } from '../../daemon/policy/fup/index.ts';
-import { countedFraction, type FupRules, nextPeriodStart, periodStart } from '../../daemon/policy/fup/rules.ts';
 import type { AcctRecord } from '../../daemon/radius/accounting/record.ts';
 import { SecretBox } from '../../daemon/security/secret-box.ts';
 import { createBus } from '../../daemon/store/bus/index.ts';
 import { createChanges } from '../../daemon/store/changes.ts';
 import { DataDir } from '../../daemon/store/datadir.ts';
 import { coreMigrations, createPostgres } from '../../daemon/store/postgres/index.ts';
-import { freshPostgres, silentLog, tmpDir } from '../helpers/env.ts';
+import { defaults, freshPostgres, silentLog, tmpDir } from '../helpers/env.ts';
 
 t.test('periods and windows (local time)', async (t) => {
   const at = new Date(2026, 10, 18, 15, 30); // Wednesday 18 November 2026, 15:30
@@ -76,7 +76,7 @@ await bus.start();
 bus.subscribe('fup.>', (data, m) => void events.push([m.subject, data]));
 
 function engine(): Fup {
-  return createFup({
+  return createFup(defaults.fup, {
     log,
     postgres,
     bus,
@@ -146,16 +146,16 @@ t.test('thresholds: notify at 80 %, throttle at 100 %, block at 150 %; each acte
   await bus.flush();
   t.same(actions, []);
   t.match(events, [['fup.notify', { username: 'alice', threshold: 80, bytes: 85 * MB, limit: 100 * MB }]]);
-  t.same(fup.verdict(alice.id), { action: 'none' });
+  t.same(fup.verdictById(alice.id), { action: 'none' });
   fup.account(rec('alice', 'a1', 95 * MB)); // 105 MB
   fup.account(rec('alice', 'a1', 96 * MB)); // 106 MB: already throttled
   await bus.flush();
   t.same(actions, ['throttle alice 1000000/512000']);
-  t.same(fup.verdict(alice.id), { action: 'throttle', rate: { rateDown: 1_000_000, rateUp: 512_000 } });
+  t.same(fup.verdictById(alice.id), { action: 'throttle', rate: { rateDown: 1_000_000, rateUp: 512_000 } });
   t.equal(fup.usage(alice.id)!.state, 'throttle');
   fup.account(rec('alice', 'a2', 60 * MB)); // 156 MB
   t.same(actions, ['throttle alice 1000000/512000', 'block alice']);
-  t.same(fup.verdict(alice.id), { action: 'block' });
+  t.same(fup.verdictById(alice.id), { action: 'block' });
   await bus.flush();
   t.same(
     events.map(([s]) => s),
@@ -168,7 +168,7 @@ t.test('a top-up lifts the subscriber back under: the rate comes back', async (t
   const u = await fup.topup(alice.id, 100 * MB);
   t.match(u, { bytes: 156 * MB, limit: 200 * MB, topups: 100 * MB, percent: 78, state: 'none' });
   t.same(actions, ['restore alice (top-up: back under the threshold)']);
-  t.same(fup.verdict(alice.id), { action: 'none' });
+  t.same(fup.verdictById(alice.id), { action: 'none' });
 });
 
 t.test('a restart counts nothing twice and loses nothing', async (t) => {
@@ -188,7 +188,7 @@ t.test('a restart counts nothing twice and loses nothing', async (t) => {
 
 t.test('a new period starts at zero and gives a restricted subscriber the rate back', async (t) => {
   fup.account(rec('alice', 'a3', 50 * MB)); // 211 MB of 200: throttled
-  t.equal(fup.verdict(alice.id).action, 'throttle');
+  t.equal(fup.verdictById(alice.id).action, 'throttle');
   actions.length = 0;
   clock = new Date(2026, 10, 19, 0, 0, 5).getTime();
   await fup.tick();
@@ -198,12 +198,12 @@ t.test('a new period starts at zero and gives a restricted subscriber the rate b
     { bytes: 0, limit: 100 * MB, state: 'none' },
     'yesterday’s top-up expired with its period',
   );
-  t.same(fup.verdict(alice.id), { action: 'none' });
+  t.same(fup.verdictById(alice.id), { action: 'none' });
 });
 
 t.test('a usage query that is first to see the new period gives the rate back too', async (t) => {
   fup.account(rec('alice', 'a4', 120 * MB)); // over the daily quota again: throttled
-  t.equal(fup.verdict(alice.id).action, 'throttle');
+  t.equal(fup.verdictById(alice.id).action, 'throttle');
   actions.length = 0;
   clock = new Date(2026, 10, 20, 0, 0, 1).getTime();
   t.match(fup.usage(alice.id), { bytes: 0, state: 'none' }, 'the panel or `wispd usage` asks before the tick');

@@ -4,7 +4,7 @@ import t from 'tap';
 import { addNas } from '../../daemon/model/nas.ts';
 import { createClickhouse } from '../../daemon/store/clickhouse/index.ts';
 import { startClickhouseServer } from '../helpers/clickhouse-server.ts';
-import { silentLog, tmpDir } from '../helpers/env.ts';
+import { defaults, silentLog, tmpDir } from '../helpers/env.ts';
 import { accountingLoad, eventually, radclient, startDaemon } from '../helpers/radius.ts';
 
 const SECRET = 'durable-secret';
@@ -48,7 +48,14 @@ t.test('records wait in the spool while ClickHouse is down, then land exactly on
   server.resume();
 
   const ch = createClickhouse(
-    { url: server.url, database: 'wispd', username: 'default', password: '', request_timeout: 5000 },
+    {
+      ...defaults.clickhouse,
+      url: server.url,
+      database: 'wispd',
+      username: 'default',
+      password: '',
+      request_timeout: 5000,
+    },
     { log: silentLog() },
   );
   await ch.start();

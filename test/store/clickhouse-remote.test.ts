@@ -5,7 +5,7 @@ import t from 'tap';
 import { createClickhouse } from '../../daemon/store/clickhouse/index.ts';
 import { checksumOf } from '../../daemon/store/migrations.ts';
 import { startClickhouseServer } from '../helpers/clickhouse-server.ts';
-import { silentLog, tmpDir } from '../helpers/env.ts';
+import { defaults, silentLog, tmpDir } from '../helpers/env.ts';
 
 const server = await startClickhouseServer(`${tmpDir(t)}/chdb`);
 t.teardown(() => server.close());
@@ -14,6 +14,7 @@ const sql = `CREATE TABLE IF NOT EXISTS events (ts DateTime64(3, 'UTC'), n UInt6
 SETTINGS non_replicated_deduplication_window = 100;`;
 const migrations = [{ scope: 'test', version: 1, name: '0001_events', sql, checksum: checksumOf(sql) }];
 const config = {
+  ...defaults.clickhouse,
   url: server.url,
   database: 'wispd_remote',
   username: 'default',

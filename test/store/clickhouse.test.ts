@@ -4,10 +4,17 @@ import t from 'tap';
 import { createClickhouse } from '../../daemon/store/clickhouse/index.ts';
 import { DataDir } from '../../daemon/store/datadir.ts';
 import { checksumOf, type Migration, readMigrations, statements } from '../../daemon/store/migrations.ts';
-import { freePort, silentLog, tmpDir } from '../helpers/env.ts';
+import { defaults, freePort, silentLog, tmpDir } from '../helpers/env.ts';
 
 const log = silentLog();
-const config = { url: '', database: 'wispd_test', username: 'default', password: '', request_timeout: 30_000 };
+const config = {
+  ...defaults.clickhouse,
+  url: '',
+  database: 'wispd_test',
+  username: 'default',
+  password: '',
+  request_timeout: 30_000,
+};
 
 const migration = (version: number, sql: string): Migration => ({
   scope: 'test',

@@ -2,9 +2,10 @@
  * How a value typed in the panel becomes what a column stores: each column staff may set has one of these, and a
  * value that does not fit is refused with the column's name (WISPD_INVALID_INPUT, shown beside the field).
  */
-import { isIP } from 'node:net';
+
+import { ipFamily, parseCidr } from '../../../daemon/lib/ip.ts';
+import { normalizeMac } from '../../../daemon/lib/mac.ts';
 import { invalid } from '../../../daemon/model/db.ts';
-import { normalizeMac, parseCidr } from '../../../daemon/model/values.ts';
 
 /** Typed value → stored value; null clears a nullable column. */
 export type Normalize = (value: unknown) => unknown;
@@ -91,7 +92,7 @@ export function ipv4(column: string, opts: { nullable?: boolean } = {}): Normali
   return (v) => {
     if (blank(v)) return orNull(column, opts.nullable ?? false, v);
     const s = String(v).trim();
-    if (isIP(s) !== 4) throw invalid(column, s, 'an IPv4 address such as 100.64.0.10');
+    if (ipFamily(s) !== 4) throw invalid(column, s, 'an IPv4 address such as 100.64.0.10');
     return s;
   };
 }

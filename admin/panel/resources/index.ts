@@ -8,10 +8,10 @@ import type { Action, ActionResponse, After, Before, PropertyOptions, ResourceWi
 import type { Transactional } from '../../../daemon/model/audit.ts';
 import { invalid } from '../../../daemon/model/db.ts';
 import { DEVICE_ROLES } from '../../../daemon/model/device.ts';
+import { FUP_PERIODS } from '../../../daemon/model/fup-rules.ts';
 import { NAS_VENDORS } from '../../../daemon/model/nas.ts';
 import { validatePlan } from '../../../daemon/model/plan.ts';
 import { SUBSCRIBER_STATUSES, validatePassword, validateUsername } from '../../../daemon/model/subscriber.ts';
-import { FUP_PERIODS } from '../../../daemon/policy/fup/rules.ts';
 import type { SecretBox } from '../../../daemon/security/secret-box.ts';
 import type { ClickhouseStore } from '../../../daemon/store/clickhouse/index.ts';
 import { accessibleFor, type PanelResource } from '../access.ts';

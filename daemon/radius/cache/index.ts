@@ -6,6 +6,7 @@
 import type { RadiusConfig } from '../../../config/schema.ts';
 import type { Component } from '../../component.ts';
 import type { Logger } from '../../log.ts';
+import { type FupRules, rulesOf } from '../../model/fup-rules.ts';
 import type { NasVendor } from '../../model/nas.ts';
 import { loadNasWithSecrets } from '../../model/nas.ts';
 import { loadPlans, type Plan } from '../../model/plan.ts';
@@ -14,7 +15,6 @@ import {
   type SubscriberStatus,
   type SubscriberWithPassword,
 } from '../../model/subscriber.ts';
-import { type FupRules, rulesOf } from '../../policy/fup/rules.ts';
 import type { SecretBox } from '../../security/secret-box.ts';
 import type { Changes } from '../../store/changes.ts';
 import type { PostgresStore } from '../../store/postgres/index.ts';
@@ -65,6 +65,9 @@ export interface RadiusCache extends Component {
   ntHashesOf(entry: SubscriberEntry): NtHashes;
   /** A plan's reply with another rate (an FUP throttle), compiled once per plan, vendor and rate. */
   throttledReply(planId: number, vendor: NasVendor, rate: { rateDown: number; rateUp: number }): Buffer | undefined;
+  /** The interim interval of a subscriber's plan (300 s when either is unknown). */
+  interimInterval(subscriberId: number): number;
+  nasName(nasId: number): string;
 }
 
 export interface RadiusCacheDeps {
@@ -129,14 +132,14 @@ export function createRadiusCache(config: RadiusConfig, deps: RadiusCacheDeps): 
     nas.load(await loadNasWithSecrets(deps.postgres, deps.box));
   }
 
-  deps.changes.on('nas', reloadNas);
-  deps.changes.on('plan', async ({ upserted, deleted }) => {
+  async function plansChanged(upserted: number[], deleted: number[]): Promise<void> {
     counters.reloads_plan++;
     for (const id of deleted) plans.delete(id);
     if (upserted.length) for (const p of await loadPlans(deps.postgres, upserted)) plans.set(p.id, compile(p));
     throttled.clear();
-  });
-  deps.changes.on('subscriber', async ({ upserted, deleted }) => {
+  }
+
+  async function subscribersChanged(upserted: number[], deleted: number[]): Promise<void> {
     counters.reloads_subscriber++;
     for (const id of deleted) drop(id);
     // In slices, yielding between them: a bulk import must not hold up the RADIUS packets waiting behind it.
@@ -148,7 +151,24 @@ export function createRadiusCache(config: RadiusConfig, deps: RadiusCacheDeps): 
       for (const id of ids) if (!found.has(id)) drop(id);
       await new Promise((resolve) => setImmediate(resolve));
     }
-  });
+  }
+
+  function compileWalledGardens(): Record<NasVendor, Buffer> {
+    return Object.fromEntries(
+      VENDORS.map((v) => [
+        v,
+        Buffer.concat([
+          compileWalledGarden(
+            dict,
+            { rateDown: wg.rate_down, rateUp: wg.rate_up, addressList: wg.address_list },
+            v,
+            300,
+          ),
+          wg.ip_pool ? encodeAttribute(dict, 'Framed-Pool', wg.ip_pool) : Buffer.alloc(0),
+        ]),
+      ]),
+    ) as Record<NasVendor, Buffer>;
+  }
 
   return {
     name: 'radius-cache',
@@ -156,25 +176,13 @@ export function createRadiusCache(config: RadiusConfig, deps: RadiusCacheDeps): 
     dictionary: dict,
     async start() {
       const t0 = performance.now();
+      deps.changes.on('nas', reloadNas);
+      deps.changes.on('plan', ({ upserted, deleted }) => plansChanged(upserted, deleted));
+      deps.changes.on('subscriber', ({ upserted, deleted }) => subscribersChanged(upserted, deleted));
       await reloadNas();
       for (const p of await loadPlans(deps.postgres)) plans.set(p.id, compile(p));
       for (const s of await loadSubscribersWithPasswords(deps.postgres, deps.box)) put(s);
-      if (wg.enabled) {
-        walled = Object.fromEntries(
-          VENDORS.map((v) => [
-            v,
-            Buffer.concat([
-              compileWalledGarden(
-                dict,
-                { rateDown: wg.rate_down, rateUp: wg.rate_up, addressList: wg.address_list },
-                v,
-                300,
-              ),
-              wg.ip_pool ? encodeAttribute(dict, 'Framed-Pool', wg.ip_pool) : Buffer.alloc(0),
-            ]),
-          ]),
-        ) as Record<NasVendor, Buffer>;
-      }
+      if (wg.enabled) walled = compileWalledGardens();
       counters.load_ms = Math.round(performance.now() - t0);
       log.info(
         { nas: nas.size, plans: plans.size, subscribers: byName.size, ms: counters.load_ms },
@@ -199,6 +207,11 @@ export function createRadiusCache(config: RadiusConfig, deps: RadiusCacheDeps): 
       }
       return bytes;
     },
+    interimInterval(subscriberId) {
+      const sub = byId.get(subscriberId);
+      return (sub && plans.get(sub.planId)?.plan.interimInterval) || 300;
+    },
+    nasName: (id) => nas.byId(id)?.name ?? '',
     ntHashesOf(e) {
       e.nt ??= ntHashes(e.password.toString('utf8'));
       return e.nt;

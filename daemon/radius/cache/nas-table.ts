@@ -1,5 +1,5 @@
 /** The NAS a packet may come from, by source address: exact hosts in a map, subnets by longest prefix. */
-import { isIPv4 } from 'node:net';
+import { inSubnet, parseSubnet, type Subnet, unmapIPv4 } from '../../lib/ip.ts';
 import type { NasVendor, NasWithSecret } from '../../model/nas.ts';
 import { tsvString } from '../../store/clickhouse/tsv.ts';
 
@@ -15,33 +15,9 @@ export interface NasEntry {
   readonly tsvName: string;
 }
 
-interface Subnet {
-  family: 4 | 6;
-  network: bigint;
-  mask: bigint;
-  prefix: number;
-  nas: NasEntry;
-}
-
-function toBigInt(address: string): { family: 4 | 6; value: bigint } {
-  if (isIPv4(address)) {
-    return { family: 4, value: BigInt(address.split('.').reduce((a, o) => a * 256 + Number(o), 0)) };
-  }
-  const [head = '', tail] = address.split('::');
-  const parse = (s: string) => (s ? s.split(':') : []);
-  const h = parse(head);
-  const t = tail === undefined ? [] : parse(tail);
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill('0'), ...t];
-  return { family: 6, value: groups.reduce((a, g) => (a << 16n) | BigInt(Number.parseInt(g, 16) || 0), 0n) };
-}
-
-/** `::ffff:10.0.0.1` (an IPv4 client on a dual-stack socket) → `10.0.0.1`. */
-export const unmapIPv4 = (address: string): string =>
-  address.startsWith('::ffff:') && isIPv4(address.slice(7)) ? address.slice(7) : address;
-
 export class NasTable {
   #exact = new Map<string, NasEntry>();
-  #subnets: Subnet[] = [];
+  #subnets: Array<{ subnet: Subnet; nas: NasEntry }> = [];
   #byId = new Map<number, NasEntry>();
 
   get size(): number {
@@ -51,7 +27,7 @@ export class NasTable {
   /** Replaces the whole table (at load, and after any NAS change: there are few NAS, rebuilding is cheap). */
   load(rows: readonly NasWithSecret[]): void {
     const exact = new Map<string, NasEntry>();
-    const subnets: Subnet[] = [];
+    const subnets: Array<{ subnet: Subnet; nas: NasEntry }> = [];
     const byId = new Map<number, NasEntry>();
     for (const r of rows) {
       const nas: NasEntry = Object.freeze({
@@ -65,17 +41,11 @@ export class NasTable {
         tsvName: tsvString(r.name),
       });
       byId.set(nas.id, nas);
-      const [ip = '', bits = ''] = r.address.split('/');
-      const { family, value } = toBigInt(ip);
-      const width = family === 4 ? 32 : 128;
-      const prefix = Number(bits || width);
-      if (prefix === width) exact.set(ip, nas);
-      else {
-        const mask = ((1n << BigInt(width)) - 1n) ^ ((1n << BigInt(width - prefix)) - 1n);
-        subnets.push({ family, network: value & mask, mask, prefix, nas });
-      }
+      const subnet = parseSubnet(r.address);
+      if (subnet.prefix === (subnet.network.kind() === 'ipv4' ? 32 : 128)) exact.set(r.address.split('/')[0]!, nas);
+      else subnets.push({ subnet, nas });
     }
-    subnets.sort((a, b) => b.prefix - a.prefix);
+    subnets.sort((a, b) => b.subnet.prefix - a.subnet.prefix);
     this.#exact = exact;
     this.#subnets = subnets;
     this.#byId = byId;
@@ -87,8 +57,7 @@ export class NasTable {
     const a = unmapIPv4(address);
     const mapped = this.#exact.get(a);
     if (mapped) return mapped;
-    const { family, value } = toBigInt(a);
-    for (const s of this.#subnets) if (s.family === family && (value & s.mask) === s.network) return s.nas;
+    for (const s of this.#subnets) if (inSubnet(a, s.subnet)) return s.nas;
     return undefined;
   }
 

@@ -4,6 +4,7 @@
  * module: it reads attributes in place through AttrIndex and sends precompiled bytes.
  */
 
+import { ipBytes, ipText, ipv4Text } from '../../lib/ip.ts';
 import { hidePassword, saltDecrypt, saltEncrypt, unhidePassword } from './crypto.ts';
 import type { AttrDef, Dictionary } from './dictionary.ts';
 import { Attr, attr, HEADER_LENGTH, packetLength, vsa } from './packet.ts';
@@ -14,27 +15,13 @@ export class AttributeError extends Error {
   override name = 'AttributeError';
 }
 
-function ipv6Bytes(text: string): Buffer {
-  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
-  const parse = (s: string | undefined) => (s ? s.split(':').map((g) => Number.parseInt(g, 16)) : []);
-  const h = parse(head);
-  const t = parse(tail);
-  const groups = tail === undefined ? h : [...h, ...Array(8 - h.length - t.length).fill(0), ...t];
-  if (groups.length !== 8 || groups.some((g) => !Number.isInteger(g) || g < 0 || g > 0xffff)) {
-    throw new AttributeError(`not an IPv6 address: ${text}`);
+/** The address bytes of an ipaddr/ipv6addr value; the error names the attribute. */
+function addressBytes(def: AttrDef, text: string, family: 4 | 6): Buffer {
+  try {
+    return ipBytes(text, family);
+  } catch (err) {
+    throw new AttributeError(`${def.name}: ${(err as Error).message}`);
   }
-  const out = Buffer.alloc(16);
-  for (const [i, g] of groups.entries()) out.writeUInt16BE(g, i * 2);
-  return out;
-}
-
-function ipv6Text(b: Uint8Array): string {
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((b[i]! << 8) | (b[i + 1] ?? 0)).toString(16));
-  return groups
-    .join(':')
-    .replace(/(^|:)0(:0)+(:|$)/, '::')
-    .replace(/:{3,}/, '::');
 }
 
 /** Encodes a value of the attribute's type; names of VALUEs are accepted for integers. */
@@ -50,22 +37,20 @@ export function encodeValue(def: AttrDef, value: AttrValue): Buffer {
       if (typeof value === 'string' && /^0x([0-9a-f]{2})*$/i.test(value)) return Buffer.from(value.slice(2), 'hex');
       return Buffer.from(String(value), 'utf8');
     case 'ipaddr':
-    case 'combo-ip': {
-      const parts = String(value).split('.').map(Number);
-      if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
-        throw new AttributeError(`${def.name}: not an IPv4 address: ${value}`);
-      }
-      return Buffer.from(parts);
-    }
+    case 'combo-ip':
+      return addressBytes(def, String(value), 4);
     case 'ipv6addr':
-      return ipv6Bytes(String(value));
+      return addressBytes(def, String(value), 6);
     case 'ipv6prefix': {
       const [address, bits] = String(value).split('/');
       const prefix = Number(bits);
       if (!address || !Number.isInteger(prefix) || prefix < 0 || prefix > 128) {
         throw new AttributeError(`${def.name}: not an IPv6 prefix: ${value}`);
       }
-      return Buffer.concat([Buffer.from([0, prefix]), ipv6Bytes(address).subarray(0, Math.ceil(prefix / 8))]);
+      return Buffer.concat([
+        Buffer.from([0, prefix]),
+        addressBytes(def, address, 6).subarray(0, Math.ceil(prefix / 8)),
+      ]);
     }
     case 'integer':
     case 'date':
@@ -97,13 +82,11 @@ export function decodeValue(def: AttrDef | undefined, b: Buffer): AttrValue {
       return b.toString('utf8');
     case 'ipaddr':
     case 'combo-ip':
-      return b.length === 4 ? `${b[0]}.${b[1]}.${b[2]}.${b[3]}` : b;
+      return b.length === 4 ? ipv4Text(b) : b;
     case 'ipv6addr':
-      return b.length === 16 ? ipv6Text(b) : b;
+      return b.length === 16 ? ipText(b) : b;
     case 'ipv6prefix':
-      return b.length >= 2
-        ? `${ipv6Text(Buffer.concat([b.subarray(2), Buffer.alloc(16)]).subarray(0, 16))}/${b[1]}`
-        : b;
+      return b.length >= 2 ? `${ipText(Buffer.concat([b.subarray(2), Buffer.alloc(16)]).subarray(0, 16))}/${b[1]}` : b;
     case 'integer':
     case 'date':
       return b.length === 4 ? b.readUInt32BE(0) : b;

@@ -2,6 +2,7 @@
  * RADIUS packets (RFC 2865 §3, §5): checking a datagram, finding attributes without copying, building replies and
  * requests with their authenticators (RFC 2865 §3, RFC 2866 §3, RFC 3579 §3.2, RFC 5176 §3). No I/O.
  */
+import { ipv4Text } from '../../lib/ip.ts';
 import { AUTHENTICATOR, equal16, hmacMd5Into, md5Into } from './crypto.ts';
 
 export const Code = {
@@ -161,8 +162,7 @@ export class AttrIndex {
   ipaddr(type: number): string | undefined {
     const at = this.at(type);
     if (at < 0 || this.buf[at + 1] !== 6) return undefined;
-    const b = this.buf;
-    return `${b[at + 2]}.${b[at + 3]}.${b[at + 4]}.${b[at + 5]}`;
+    return ipv4Text(this.buf, at + 2);
   }
 
   /**
@@ -221,14 +221,6 @@ export const u32 = (n: number): Buffer => {
   const b = Buffer.allocUnsafe(4);
   b.writeUInt32BE(n >>> 0, 0);
   return b;
-};
-
-export const ipv4 = (address: string): Buffer => {
-  const parts = address.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
-    throw new RangeError(`not an IPv4 address: ${address}`);
-  }
-  return Buffer.from(parts);
 };
 
 const MA_LENGTH = 18;

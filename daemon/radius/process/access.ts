@@ -4,7 +4,7 @@
  * await on the hot path.
  */
 
-import type { Verdict } from '../../policy/fup/index.ts';
+import { macDigits } from '../../lib/mac.ts';
 import type { NasEntry, PlanEntry, RadiusCache, SubscriberEntry } from '../cache/index.ts';
 import {
   Attr,
@@ -19,6 +19,7 @@ import {
   unhidePassword,
   vsa,
 } from '../codec/index.ts';
+import type { RadiusPolicy } from '../policy.ts';
 import type { Sessions } from '../sessions/index.ts';
 import type { Result } from './replies.ts';
 
@@ -64,10 +65,10 @@ const MPPE_POLICY_AND_TYPES = [
 ];
 
 export interface AccessContext {
-  cache: RadiusCache;
-  sessions: Sessions;
-  /** The FUP state of a subscriber over quota (throttle to a rate, or block); none otherwise. */
-  fup: (subscriberId: number) => Verdict;
+  cache: Pick<RadiusCache, 'subscriber' | 'plan' | 'walledGarden' | 'throttledReply' | 'ntHashesOf'>;
+  sessions: Pick<Sessions, 'countFor'>;
+  /** The restriction of a subscriber over quota (throttle to a rate, or block). */
+  policy: Pick<RadiusPolicy, 'verdict'>;
   now: () => number;
 }
 
@@ -83,14 +84,13 @@ function reject(
   return { result, reason, method, username, plan: '', attrs };
 }
 
-const macDigits = (s: string) => s.toLowerCase().replace(/[^0-9a-f]/g, '');
-
 /** RFC 2759 §6 failure packet, carried in MS-CHAP-Error (RFC 2548 §2.1.5): E=691 is "authentication failure". */
 function msChapError(ident: number, authChallenge: Uint8Array): Buffer {
   const text = `E=691 R=0 C=${Buffer.from(authChallenge).toString('hex').toUpperCase()} V=3 M=Authentication failed`;
   return vsa(MICROSOFT, MS_CHAP_ERROR, Buffer.concat([Buffer.from([ident]), Buffer.from(text, 'ascii')]));
 }
 
+/** RFC 2865 §4.1: an Access-Request, decided from memory; `ix` indexes the request. */
 export function decideAccess(ix: AttrIndex, nas: NasEntry, ctx: AccessContext): AccessDecision {
   const buf = ix.buf;
   const username = ix.string(Attr.UserName);
@@ -162,7 +162,7 @@ export function decideAccess(ix: AttrIndex, nas: NasEntry, ctx: AccessContext): 
   const address = s.framedIp ?? entry.pool;
   let reply = entry.replies[nas.vendor];
   if (entry.rules) {
-    const verdict = ctx.fup(s.id);
+    const verdict = ctx.policy.verdict(s, entry.rules);
     if (verdict.action === 'block') return reject('quota-exceeded', method, username);
     if (verdict.action === 'throttle') reply = ctx.cache.throttledReply(s.planId, nas.vendor, verdict.rate!) ?? reply;
   }

@@ -4,6 +4,7 @@
  * the record; a timeout is never answered.
  */
 import { Code } from '../codec/index.ts';
+import type { Reply } from '../listener/index.ts';
 
 export type Result = 'ok' | 'reject' | 'notfound' | 'fail' | 'timeout';
 
@@ -36,4 +37,14 @@ export const replies: Readonly<Record<number, Table>> = {
 
 export function replyCode(requestCode: number, result: Result): number | null {
   return replies[requestCode]?.[result] ?? null;
+}
+
+const NONE: readonly Uint8Array[] = [];
+
+/** The replies without attributes to a request type, one per result, made once. */
+export function bareReplies(requestCode: number): Readonly<Record<Result, Reply>> {
+  const table = replies[requestCode]!;
+  return Object.fromEntries(
+    (Object.keys(table) as Result[]).map((r) => [r, { code: table[r], attrs: NONE }]),
+  ) as Record<Result, Reply>;
 }

@@ -3,6 +3,7 @@
  * memory and inserted at `maxRows` or every `intervalMs`, retried with backoff while ClickHouse is away. The buffer
  * is bounded: past `maxBuffered` the oldest rows are dropped and counted, so an outage never grows memory without end.
  */
+import type { ClickhouseConfig } from '../../../config/schema.ts';
 import type { Logger } from '../../log.ts';
 import { sampledLog } from '../../sampled-log.ts';
 import type { ClickhouseStore } from './index.ts';
@@ -12,6 +13,13 @@ export interface BatcherOptions {
   intervalMs: number;
   maxBuffered: number;
 }
+
+/** The batching of every such log, from the config (clickhouse.log_*). */
+export const batcherOptions = (config: ClickhouseConfig): BatcherOptions => ({
+  maxRows: config.log_batch_rows,
+  intervalMs: config.log_batch_interval,
+  maxBuffered: config.log_buffer_rows,
+});
 
 export class Batcher {
   readonly counters = { rows: 0, batches: 0, failures: 0, dropped: 0 };

@@ -30,6 +30,8 @@ export interface PostgresStore extends Component {
   readonly pool: pg.Pool;
   /** What the last start() applied. */
   readonly migrations: MigrationReport;
+  /** This deployment's id (table `instance`), read at start once migrated; zeros before. */
+  readonly instance: string;
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
   /** Runs `fn` in a transaction on one connection: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
@@ -52,6 +54,7 @@ export function createPostgres(config: PostgresConfig, deps: PostgresDeps): Post
   let mode: PostgresMode = config.url === '' ? 'embedded' : 'remote';
   let where = config.url === '' ? '' : maskUrl(config.url);
   let report: MigrationReport = { applied: [], total: 0 };
+  let instance = '00000000-0000-0000-0000-000000000000';
   const counters = { queries: 0, query_errors: 0, pool_errors: 0, migrations_applied: 0 };
 
   const newPool = (options: pg.PoolConfig) => {
@@ -155,6 +158,9 @@ export function createPostgres(config: PostgresConfig, deps: PostgresDeps): Post
     get migrations() {
       return report;
     },
+    get instance() {
+      return instance;
+    },
 
     async start() {
       let options: pg.PoolConfig;
@@ -179,6 +185,7 @@ export function createPostgres(config: PostgresConfig, deps: PostgresDeps): Post
         report = await migrate(deps.migrations);
         counters.migrations_applied += report.applied.length;
         logReport(log, report);
+        instance = (await pool.query<{ id: string }>('SELECT id FROM instance')).rows[0]!.id;
       }
     },
 

@@ -3,7 +3,7 @@
  * actions (notify at N %, throttle to a rate, block), and time-of-day windows whose traffic is free or counted at a
  * fraction (night hours). Periods are in the daemon's local time (TZ).
  */
-import { invalid } from '../../model/db.ts';
+import { invalid } from './db.ts';
 
 export const FUP_PERIODS = ['day', 'week', 'month', 'cycle'] as const;
 export type FupPeriod = (typeof FUP_PERIODS)[number];

@@ -1,0 +1,43 @@
+/**
+ * Accounting-Request (RFC 2866): the record is read out of the request, applied to the live sessions and counted by
+ * policy at once (the counters are totals: a retry adds nothing), and the result is `ok` only once the record is in
+ * the spool on disk. `fail` (the spool refused it) gets no response from the reply table, so the NAS retries rather
+ * than losing the record.
+ */
+import type { Accounting } from '../accounting/index.ts';
+import { recordOf } from '../accounting/record.ts';
+import type { NasEntry, RadiusCache } from '../cache/index.ts';
+import type { AttrIndex } from '../codec/index.ts';
+import type { RadiusPolicy } from '../policy.ts';
+import type { Sessions } from '../sessions/index.ts';
+import type { Result } from './replies.ts';
+
+export interface AccountingContext {
+  cache: Pick<RadiusCache, 'dictionary' | 'subscriber'>;
+  sessions: Pick<Sessions, 'apply'>;
+  accounting: Pick<Accounting, 'record'>;
+  policy: Pick<RadiusPolicy, 'account'>;
+  now: () => number;
+  /** A record the spool could not take. */
+  onSpoolError(err: unknown): void;
+}
+
+/** `ix` indexes the request; it is read before the first await. */
+export function handleAccountingRequest(
+  ix: AttrIndex,
+  nas: NasEntry,
+  source: string,
+  ctx: AccountingContext,
+): Promise<Result> {
+  const rec = recordOf(ix, nas, source, ctx.now(), ctx.cache.dictionary, (u) => ctx.cache.subscriber(u)?.id ?? 0);
+  ctx.sessions.apply(rec);
+  // Policy acts on the update at once, not after the fsync.
+  ctx.policy.account(rec);
+  return ctx.accounting.record(rec).then(
+    () => 'ok',
+    (err) => {
+      ctx.onSpoolError(err);
+      return 'fail';
+    },
+  );
+}

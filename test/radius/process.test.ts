@@ -1,0 +1,153 @@
+// The request handlers called as functions, without a socket: each returns a Result, and the reply table alone turns
+// it into a reply code or silence (an accounting record the spool refuses gets no answer, so the NAS retries).
+import t from 'tap';
+import type { AcctRecord } from '../../daemon/radius/accounting/record.ts';
+import type { NasEntry, PlanEntry, SubscriberEntry } from '../../daemon/radius/cache/index.ts';
+import { compilePlan } from '../../daemon/radius/cache/profiles.ts';
+import {
+  AttrIndex,
+  buildRequest,
+  Code,
+  encodeAttributes,
+  loadStandardDictionary,
+} from '../../daemon/radius/codec/index.ts';
+import { type AccessContext, decideAccess } from '../../daemon/radius/process/access.ts';
+import { type AccountingContext, handleAccountingRequest } from '../../daemon/radius/process/accounting.ts';
+import { replyCode } from '../../daemon/radius/process/replies.ts';
+import { handleStatusServer } from '../../daemon/radius/process/status.ts';
+
+const dict = loadStandardDictionary();
+const secret = Buffer.from('process-secret');
+const nas: NasEntry = {
+  id: 1,
+  name: 'n1',
+  address: '10.0.0.1',
+  secret,
+  vendor: 'mikrotik',
+  coaPort: 3799,
+  requireMessageAuthenticator: true,
+  tsvName: 'n1',
+};
+const plan = {
+  id: 7,
+  name: 'p20',
+  rateDown: 20_000_000,
+  rateUp: 5_000_000,
+  burstDown: null,
+  burstUp: null,
+  sessionTimeout: null,
+  idleTimeout: null,
+  interimInterval: 300,
+  ipPool: null,
+  simultaneousUse: 1,
+  fupQuota: null,
+  fupPeriod: null,
+  fupThrottleDown: null,
+  fupThrottleUp: null,
+  fupRules: null,
+};
+const entry: PlanEntry = {
+  plan,
+  rules: undefined,
+  replies: { mikrotik: compilePlan(dict, plan, 'mikrotik') } as PlanEntry['replies'],
+  pool: null,
+};
+const alice: SubscriberEntry = {
+  id: 3,
+  username: 'alice',
+  password: Buffer.from('right'),
+  planId: 7,
+  status: 'active',
+  expiresAt: 0,
+  framedIp: null,
+  staticIp: null,
+  mac: null,
+  simultaneousUse: null,
+  cycleDay: 1,
+  nt: undefined,
+};
+const access: AccessContext = {
+  cache: {
+    subscriber: (u) => (u === 'alice' ? alice : undefined),
+    plan: (id) => (id === 7 ? entry : undefined),
+    walledGarden: () => null,
+    throttledReply: () => undefined,
+    ntHashesOf: () => {
+      throw new Error('not MS-CHAP');
+    },
+  },
+  sessions: { countFor: () => 0 },
+  policy: { verdict: () => ({ action: 'none' }) },
+  now: Date.now,
+};
+
+function accessRequest(username: string, password: string): AttrIndex {
+  const authenticator = Buffer.alloc(16, 9);
+  const attrs = encodeAttributes(
+    dict,
+    [
+      ['User-Name', username],
+      ['User-Password', password],
+    ],
+    { secret, authenticator },
+  );
+  return new AttrIndex().scan(buildRequest(Code.AccessRequest, 1, [attrs], secret, { authenticator }));
+}
+
+t.test(
+  'Access-Request: ok → Access-Accept with the plan profile; an unknown user → notfound → Access-Reject',
+  async (t) => {
+    const ok = decideAccess(accessRequest('alice', 'right'), nas, access);
+    t.match(ok, { result: 'ok', method: 'pap', username: 'alice', plan: 'p20' });
+    t.same(ok.attrs, [entry.replies.mikrotik], 'the precompiled reply of the plan for this vendor');
+    t.equal(replyCode(Code.AccessRequest, ok.result), Code.AccessAccept);
+    const wrong = decideAccess(accessRequest('alice', 'wrong'), nas, access);
+    t.match(wrong, { result: 'reject', reason: 'bad-password' });
+    const unknown = decideAccess(accessRequest('mallory', 'x'), nas, access);
+    t.match(unknown, { result: 'notfound', reason: 'unknown-user' });
+    t.equal(replyCode(Code.AccessRequest, unknown.result), Code.AccessReject);
+  },
+);
+
+t.test('Status-Server: ok → Access-Accept', async (t) => {
+  t.equal(replyCode(Code.StatusServer, handleStatusServer()), Code.AccessAccept);
+});
+
+t.test('Accounting-Request: ok once spooled; fail when the spool refuses → no response', async (t) => {
+  const attrs = encodeAttributes(dict, [
+    ['Acct-Status-Type', 'Start'],
+    ['Acct-Session-Id', 's1'],
+    ['User-Name', 'alice'],
+  ]);
+  const ix = new AttrIndex().scan(buildRequest(Code.AccountingRequest, 2, [attrs], secret));
+  const applied: AcctRecord[] = [];
+  const counted: AcctRecord[] = [];
+  const ctx = (record: (r: AcctRecord) => Promise<number>): AccountingContext => ({
+    cache: { dictionary: dict, subscriber: access.cache.subscriber },
+    sessions: { apply: (r) => void applied.push(r) },
+    accounting: { record },
+    policy: { account: (r) => void counted.push(r) },
+    now: Date.now,
+    onSpoolError: () => {},
+  });
+  const ok = await handleAccountingRequest(
+    ix,
+    nas,
+    '10.0.0.1',
+    ctx(async () => 1),
+  );
+  t.equal(ok, 'ok');
+  t.equal(replyCode(Code.AccountingRequest, ok), Code.AccountingResponse);
+  t.match(applied, [{ status: 'start', acct_session_id: 's1', username: 'alice', subscriber_id: 3, nas: 'n1' }]);
+  t.equal(counted.length, 1, 'policy counts the record');
+  const failed = await handleAccountingRequest(
+    ix,
+    nas,
+    '10.0.0.1',
+    ctx(async () => {
+      throw new Error('disk full');
+    }),
+  );
+  t.equal(failed, 'fail');
+  t.equal(replyCode(Code.AccountingRequest, failed), null, 'no response: the NAS sends it again');
+});

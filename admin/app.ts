@@ -4,10 +4,10 @@
  */
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { AdminConfig } from '../config/schema.ts';
-import { isWispdError } from '../daemon/errors.ts';
-import type { Logger } from '../daemon/log.ts';
+import { isWispdError } from '../daemon/lib/errors.ts';
+import type { Logger } from '../daemon/lib/log.ts';
+import { sampledLog } from '../daemon/lib/sampled-log.ts';
 import type { Transactional } from '../daemon/model/audit.ts';
-import { sampledLog } from '../daemon/sampled-log.ts';
 import { type AuthCounters, registerStaffAuth, type StaffAuth } from './auth.ts';
 import type { CountersByComponent } from './metrics.ts';
 import { type Operations, type Panel, type PanelDeps, registerPanel } from './panel/index.ts';

@@ -4,8 +4,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { AdminConfig } from '../config/schema.ts';
-import type { Component } from '../daemon/component.ts';
-import { WispdError } from '../daemon/errors.ts';
+import type { Component } from '../daemon/lib/component.ts';
+import { WispdError } from '../daemon/lib/errors.ts';
 import { countStaff } from '../daemon/model/staff.ts';
 import { type AdminApp, type AdminDeps, buildAdminApp } from './app.ts';
 import { preloadPanel } from './panel/index.ts';

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RowBuilder, type RowSource, rowSource } from '../collectors/rows.ts';
+import { RowBuilder, type RowSource, rowSource } from '../contracts/telemetry/index.ts';
 import { createTelemetryWriter } from '../daemon/ingest/writer.ts';
 import { coreMigrations, createClickhouse } from '../daemon/store/clickhouse/index.ts';
 import { DataDir } from '../daemon/store/datadir.ts';

@@ -4,9 +4,8 @@
 // bench/ingest.bench.ts's business.
 // Run by the bench with a JSON job on argv[2]; prints a line when the measured window starts and one when it ends, then
 // one JSON line with its figures.
-import type { PollResult } from '../collectors/sink.ts';
 import { createSnmpCollector } from '../collectors/snmp/index.ts';
-import type { DeviceTarget } from '../daemon/model/device.ts';
+import type { DeviceTarget, PollResult } from '../contracts/telemetry/index.ts';
 import { silentLog } from '../test/helpers/env.ts';
 
 export interface PollerJob {
@@ -69,8 +68,8 @@ const collector = createSnmpCollector(
   },
   {
     log: silentLog(),
-    inventory: {
-      name: 'inventory',
+    targets: {
+      name: 'targets',
       start: async () => {},
       stop: async () => {},
       counters: () => ({}),

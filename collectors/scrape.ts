@@ -3,7 +3,7 @@
  * size cap, and handing the bytes to the parse pool, waiting while it is full (a poller can wait; a pusher cannot).
  */
 import { maskUrl } from '../config/define.ts';
-import { isWispdError, WispdError } from '../daemon/errors.ts';
+import { isWispdError, WispdError } from '../daemon/lib/errors.ts';
 import type { ParsePool } from './parse/pool.ts';
 import type { ParseOutcome, ParseTask } from './parse/tasks.ts';
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, LineCounter, parseDocument, type YAMLMap } from 'yaml';
-import { WispdError } from '../daemon/errors.ts';
+import { WispdError } from '../daemon/lib/errors.ts';
 import { type Field, type Infer, type Section, type Shape, ValueError } from './define.ts';
 
 /** Environment variables with this prefix are config overrides; the ones listed in `reservedEnv` are not. */

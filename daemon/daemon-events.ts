@@ -3,7 +3,7 @@
  * and stop (uptime, every component's counters). A failure is logged, never fatal: the record is history, not state.
  */
 import { hostname } from 'node:os';
-import type { Logger } from './log.ts';
+import type { Logger } from './lib/log.ts';
 import type { ClickhouseStore } from './store/clickhouse/index.ts';
 import { version } from './version.ts';
 

@@ -5,7 +5,6 @@
 import { type AdminServer, createAdminServer, createPanelPreload } from '../admin/index.ts';
 import { createCpeCollector } from '../collectors/cpe/index.ts';
 import { createEpcCollector } from '../collectors/epc/index.ts';
-import { createInventory } from '../collectors/inventory.ts';
 import { createParsePool } from '../collectors/parse/pool.ts';
 import { createSnmpCollector } from '../collectors/snmp/index.ts';
 import type { Config } from '../config/schema.ts';
@@ -14,14 +13,16 @@ import { registerCoaOperations } from './coa/operations.ts';
 import { createControlServer } from './control/server.ts';
 import { daemonEvents } from './daemon-events.ts';
 import { createEventLoopMonitor } from './event-loop.ts';
+import { createCpeRegistry } from './ingest/cpe-registry.ts';
 import { createDeviceReporter, type DeviceReporter } from './ingest/devices.ts';
 import { createIngestServer, type IngestServer } from './ingest/http.ts';
 import { latestValues } from './ingest/latest.ts';
 import { createRemoteIngest } from './ingest/remote.ts';
+import { createTargetLoader } from './ingest/targets.ts';
 import { createCollectorTokens } from './ingest/tokens.ts';
 import { createTelemetryWriter, type TelemetryWriter } from './ingest/writer.ts';
+import type { Logger } from './lib/log.ts';
 import { Lifecycle } from './lifecycle.ts';
-import type { Logger } from './log.ts';
 import { coaEnforcement } from './policy/fup/enforce.ts';
 import { createFup, type Fup, subscribersOf } from './policy/fup/index.ts';
 import { registerFupOperations } from './policy/fup/operations.ts';
@@ -152,13 +153,21 @@ export function createDaemon(config: Config, log: Logger): Daemon {
   // Telemetry comes after RADIUS: it starts later and stops first, and nothing on the RADIUS path waits for it.
   const telemetry = lifecycle.add(createTelemetryWriter(config.telemetry, { log, clickhouse, dataDir }));
   const devices = lifecycle.add(createDeviceReporter({ log, postgres, clickhouse, bus, batching }));
-  const inventory = lifecycle.add(createInventory({ log, postgres, changes, box }));
+  const targets = lifecycle.add(createTargetLoader({ log, postgres, changes, box }));
   const parsePool = lifecycle.add(
     createParsePool({ threads: config.ingest.parse_threads, maxQueue: config.ingest.parse_queue }, { log }),
   );
-  lifecycle.add(createSnmpCollector(config.snmp, { log, inventory, sink: telemetry, reports: devices }));
-  lifecycle.add(createEpcCollector(config.epc, { log, inventory, sink: telemetry, reports: devices, pool: parsePool }));
-  lifecycle.add(createCpeCollector(config.cpe, { log, postgres, sink: telemetry, reports: devices, pool: parsePool }));
+  lifecycle.add(createSnmpCollector(config.snmp, { log, targets, sink: telemetry, reports: devices }));
+  lifecycle.add(createEpcCollector(config.epc, { log, targets, sink: telemetry, reports: devices, pool: parsePool }));
+  lifecycle.add(
+    createCpeCollector(config.cpe, {
+      log,
+      registry: createCpeRegistry(postgres),
+      sink: telemetry,
+      reports: devices,
+      pool: parsePool,
+    }),
+  );
   const tokens = lifecycle.add(createCollectorTokens({ log, postgres, changes }));
   lifecycle.add(
     createRemoteIngest(config.ingest, {

@@ -3,8 +3,8 @@
  * `intervalMs` into counters, logged at debug level, and a warning when a stall exceeds `warnMs`.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Component } from './component.ts';
-import type { Logger } from './log.ts';
+import type { Component } from './lib/component.ts';
+import type { Logger } from './lib/log.ts';
 
 export function createEventLoopMonitor(log: Logger, intervalMs = 10_000, warnMs = 100): Component {
   const histogram = monitorEventLoopDelay({ resolution: 5 });

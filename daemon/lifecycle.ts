@@ -1,6 +1,6 @@
-import type { Component } from './component.ts';
-import { WispdError } from './errors.ts';
-import type { Logger } from './log.ts';
+import type { Component } from './lib/component.ts';
+import { WispdError } from './lib/errors.ts';
+import type { Logger } from './lib/log.ts';
 
 /**
  * Starts components in the order they were added and stops them in reverse. A failed start stops what was already

@@ -2,8 +2,8 @@
  * The process around a daemon: SIGTERM/SIGINT drain and stop it, a backstop bounds how long that may take, a second
  * signal exits at once, and a boot failure or an uncaught error exits non-zero.
  */
-import { messageOf, WispdError } from './errors.ts';
-import type { Logger } from './log.ts';
+import { messageOf, WispdError } from './lib/errors.ts';
+import type { Logger } from './lib/log.ts';
 
 export interface Runnable {
   start(): Promise<unknown>;

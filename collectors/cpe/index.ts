@@ -1,25 +1,25 @@
 /**
  * The CPE collector: every `cpe.interval`, reads the CPEs a GenieACS NBI knows, page by page (nbi.ts). Each page is
  * parsed in the pool into telemetry rows (WAN rates, signal, SNR, uptime) and one record per CPE; when the pages are
- * read, the CPEs are written to the inventory in one statement (devices.ts) and those whose status changed between
+ * read, the CPEs are written to the inventory in one statement (the registry) and those whose status changed between
  * up and down are reported. A CPE is down when it has not informed for twice its periodic inform interval.
  */
 import type { CpeConfig } from '../../config/schema.ts';
-import type { Component } from '../../daemon/component.ts';
-import { isWispdError, messageOf, WispdError } from '../../daemon/errors.ts';
-import type { Logger } from '../../daemon/log.ts';
-import type { Queryable } from '../../daemon/model/db.ts';
-import { sampledLog } from '../../daemon/sampled-log.ts';
+import type { CpeRecord, CpeRegistry, DeviceReports, TelemetrySink } from '../../contracts/telemetry/index.ts';
+import type { Component } from '../../daemon/lib/component.ts';
+import { isWispdError, messageOf, WispdError } from '../../daemon/lib/errors.ts';
+import type { Logger } from '../../daemon/lib/log.ts';
+import { sampledLog } from '../../daemon/lib/sampled-log.ts';
+import { rowDelivery } from '../deliver.ts';
 import type { ParsePool } from '../parse/pool.ts';
 import { fetchBody, parseWhenFree } from '../scrape.ts';
-import { type DeviceReports, rowDelivery, type TelemetrySink } from '../sink.ts';
-import { cpeNames, writeCpes } from './devices.ts';
 import { devicesUrl } from './nbi.ts';
-import type { CpeCounters, CpeRecord, GenieacsExtra } from './parse.ts';
+import type { CpeCounters, GenieacsExtra } from './parse.ts';
 
 export interface CpeCollectorDeps {
   log: Logger;
-  postgres: Queryable;
+  /** Where the CPEs of each cycle are written as inventory devices. */
+  registry: CpeRegistry;
   sink: TelemetrySink;
   reports: DeviceReports;
   pool: Pick<ParsePool, 'run'>;
@@ -141,7 +141,7 @@ export function createCpeCollector(config: CpeConfig, deps: CpeCollectorDeps): C
     const fresh = new Map<string, CpeCounters>();
     let failed = false;
     try {
-      await readPages(await cpeNames(deps.postgres), fresh, cpes);
+      await readPages(await deps.registry.names(), fresh, cpes);
     } catch (err) {
       if (!running) return;
       failed = true;
@@ -157,7 +157,7 @@ export function createCpeCollector(config: CpeConfig, deps: CpeCollectorDeps): C
     order = [...state.keys()].sort();
     if (cpes.length === 0) return;
     try {
-      const { written, skipped } = await writeCpes(deps.postgres, cpes);
+      const { written, skipped } = await deps.registry.write(cpes);
       const now = newLast();
       now.cpes = written.length;
       counters.skipped += skipped;

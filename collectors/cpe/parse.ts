@@ -6,27 +6,12 @@
  *
  * Runs in a parse thread; what rates need of the previous cycle comes in with the task and goes back with the rows.
  */
+
+import { type CpeRecord, RowBuilder, type RowSource, rowSource } from '../../contracts/telemetry/index.ts';
 import { normalizeMac } from '../../daemon/lib/mac.ts';
-import { RowBuilder, type RowSource, rowSource } from '../rows.ts';
 
 /** [rx bytes, its time, tx bytes, its time, uptime s, newest value time stored]; -1 where unknown. */
 export type CpeCounters = [number, number, number, number, number, number];
-
-export interface CpeRecord {
-  /** GenieACS's device id (`OUI-ProductClass-Serial`). */
-  id: string;
-  serial: string;
-  /** The inventory device its rows are stored under. */
-  name: string;
-  /** 12 lower-case hex digits, as subscriber.mac holds a Calling-Station-Id. */
-  mac: string | null;
-  /** The PPPoE user name it dials with. */
-  username: string | null;
-  firmware: string | null;
-  /** Epoch milliseconds. */
-  lastInform: number | null;
-  status: 'up' | 'down';
-}
 
 export interface GenieacsInput {
   body: Uint8Array;

@@ -5,20 +5,20 @@
  * state the next scrape's rates start from. A core that fails twice in a row is reported down; one that answers, up.
  */
 import type { EpcConfig } from '../../config/schema.ts';
-import type { Component } from '../../daemon/component.ts';
-import { messageOf } from '../../daemon/errors.ts';
-import type { Logger } from '../../daemon/log.ts';
-import type { DeviceTarget } from '../../daemon/model/device.ts';
-import { sampledLog } from '../../daemon/sampled-log.ts';
-import type { Inventory } from '../inventory.ts';
+import type { DeviceReports, DeviceTarget, TargetSource, TelemetrySink } from '../../contracts/telemetry/index.ts';
+import type { Component } from '../../daemon/lib/component.ts';
+import { messageOf } from '../../daemon/lib/errors.ts';
+import type { Logger } from '../../daemon/lib/log.ts';
+import { sampledLog } from '../../daemon/lib/sampled-log.ts';
+import { rowDelivery } from '../deliver.ts';
 import type { ParsePool } from '../parse/pool.ts';
 import { fetchBody, parseWhenFree } from '../scrape.ts';
-import { type DeviceReports, rowDelivery, type TelemetrySink } from '../sink.ts';
 import type { EpcExtra, EpcState } from './parse/rows.ts';
 
 export interface EpcCollectorDeps {
   log: Logger;
-  inventory: Inventory;
+  /** The devices to poll. */
+  targets: TargetSource;
   sink: TelemetrySink;
   reports: DeviceReports;
   pool: Pick<ParsePool, 'run'>;
@@ -184,8 +184,8 @@ export function createEpcCollector(config: EpcConfig, deps: EpcCollectorDeps): C
       if (!config.enabled) return;
       running = true;
       stopping = new AbortController();
-      update(deps.inventory.targets());
-      deps.inventory.onChange(update);
+      update(deps.targets.targets());
+      deps.targets.onChange(update);
       log.info({ cores: cores.size }, 'EPC collector started');
     },
     async stop() {

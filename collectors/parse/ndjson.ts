@@ -1,10 +1,10 @@
+import { type RowBatch, RowBuilder, type RowSource, rowSource } from '../../contracts/telemetry/index.ts';
 /**
  * NDJSON telemetry, as pushed to `POST /v1/telemetry`: one sample per line,
  * `{"device":"ap-north-1","metric":"signal_dbm","value":-61.5,"ts":1763700000000,"instance":"wlan0","site":"north"}`.
  * `ts` (epoch milliseconds or an ISO 8601 string) defaults to the time of receipt, `instance` to "" and `site` to the
  * collector's site. A batch is all or nothing: the first bad line is named and nothing of the batch is kept.
  */
-import { type RowBatch, RowBuilder, type RowSource, rowSource } from '../rows.ts';
 
 export interface NdjsonContext {
   /** The site of a sample that names none (the pushing collector's site, or ""). */

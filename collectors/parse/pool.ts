@@ -4,10 +4,11 @@
  */
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { Component } from '../../daemon/component.ts';
-import { WispdError } from '../../daemon/errors.ts';
-import type { Logger } from '../../daemon/log.ts';
-import { poolWorker } from '../../daemon/workers.ts';
+import type { PushParser } from '../../contracts/telemetry/index.ts';
+import type { Component } from '../../daemon/lib/component.ts';
+import { WispdError } from '../../daemon/lib/errors.ts';
+import type { Logger } from '../../daemon/lib/log.ts';
+import { poolWorker } from '../../daemon/lib/workers.ts';
 import { owned, type ParseOutcome, type ParseTask } from './tasks.ts';
 
 export interface ParsePoolOptions {
@@ -17,11 +18,8 @@ export interface ParsePoolOptions {
   maxQueue: number;
 }
 
-export interface ParsePool extends Component {
+export interface ParsePool extends Component, PushParser {
   run(task: ParseTask): Promise<ParseOutcome>;
-  /** Tasks waiting or running. */
-  readonly pending: number;
-  readonly threads: number;
 }
 
 export function createParsePool(options: ParsePoolOptions, deps: { log: Logger }): ParsePool {
@@ -30,7 +28,7 @@ export function createParsePool(options: ParsePoolOptions, deps: { log: Logger }
   let pool: Piscina | undefined;
   let pending = 0;
 
-  return {
+  const self: ParsePool = {
     name: 'parse-pool',
     counters: () => ({ ...counters, threads, pending, queued: pool?.queueSize ?? 0 }),
     get pending() {
@@ -72,5 +70,7 @@ export function createParsePool(options: ParsePoolOptions, deps: { log: Logger }
         pending--;
       }
     },
+    parsePush: (body, site, now) => self.run({ kind: 'ndjson', body, site, now }),
   };
+  return self;
 }

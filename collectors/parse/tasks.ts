@@ -24,7 +24,7 @@ export type ParseTask =
 export type ParseOutcome =
   | {
       ok: true;
-      /** TabSeparated telemetry rows (collectors/rows.ts). */
+      /** TabSeparated telemetry rows (contracts/telemetry/rows.ts). */
       body: Uint8Array;
       rows: number;
       /** What a parser returns besides rows (the CPEs a GenieACS answer describes). */

@@ -7,13 +7,20 @@
 import { randomUUID } from 'node:crypto';
 import { jetstream } from '@nats-io/jetstream';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
-import type { Component } from '../../daemon/component.ts';
-import { WispdError } from '../../daemon/errors.ts';
-import type { Logger } from '../../daemon/log.ts';
-import { sampledLog } from '../../daemon/sampled-log.ts';
-import type { RowBatch } from '../rows.ts';
-import type { DeviceReports, PollResult, StatusChange, TelemetrySink } from '../sink.ts';
-import { type RemoteKind, ROWS_HEADER, remoteSubject } from './stream.ts';
+import {
+  type DeviceReports,
+  type PollResult,
+  type RemoteKind,
+  ROWS_HEADER,
+  type RowBatch,
+  remoteSubject,
+  type StatusChange,
+  type TelemetrySink,
+} from '../../contracts/telemetry/index.ts';
+import type { Component } from '../../daemon/lib/component.ts';
+import { WispdError } from '../../daemon/lib/errors.ts';
+import type { Logger } from '../../daemon/lib/log.ts';
+import { sampledLog } from '../../daemon/lib/sampled-log.ts';
 
 export interface RemotePublisher extends Component, TelemetrySink, DeviceReports {
   /** Resolves when everything accepted so far has been acknowledged by JetStream (or `timeoutMs` passed: false). */

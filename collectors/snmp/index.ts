@@ -4,20 +4,23 @@
  */
 import type { Worker } from 'node:worker_threads';
 import type { SnmpConfig } from '../../config/schema.ts';
-import type { Component } from '../../daemon/component.ts';
-import type { Logger } from '../../daemon/log.ts';
-import type { DeviceTarget } from '../../daemon/model/device.ts';
-import { sampledLog } from '../../daemon/sampled-log.ts';
-import { startWorker } from '../../daemon/workers.ts';
-import type { Inventory } from '../inventory.ts';
-import { type DeviceReports, rowDelivery, type TelemetrySink } from '../sink.ts';
+import type { DeviceReports, DeviceTarget, TargetSource, TelemetrySink } from '../../contracts/telemetry/index.ts';
+import type { Component } from '../../daemon/lib/component.ts';
+import type { Logger } from '../../daemon/lib/log.ts';
+import { sampledLog } from '../../daemon/lib/sampled-log.ts';
+import { startWorker } from '../../daemon/lib/workers.ts';
+import { rowDelivery } from '../deliver.ts';
 import type { PollTarget } from './poller.ts';
 import { loadProfiles } from './profile.ts';
 import type { FromWorker, SnmpWorkerData, ToWorker } from './worker.ts';
 
+/** The SNMP profiles that exist: the built-in ones and those in `dir` (snmp.profiles_dir). */
+export const snmpProfileNames = (dir: string): string[] => [...loadProfiles(dir).keys()];
+
 export interface SnmpCollectorDeps {
   log: Logger;
-  inventory: Inventory;
+  /** The devices to poll. */
+  targets: TargetSource;
   sink: TelemetrySink;
   reports: DeviceReports;
 }
@@ -102,8 +105,8 @@ export function createSnmpCollector(config: SnmpConfig, deps: SnmpCollectorDeps)
       worker = startWorker(import.meta.url, 'worker', { workerData: data });
       worker.on('message', onMessage);
       worker.on('error', (err) => log.error({ err: err.message }, 'the SNMP poller thread crashed'));
-      update(deps.inventory.targets());
-      deps.inventory.onChange(update);
+      update(deps.targets.targets());
+      deps.targets.onChange(update);
       log.info({ devices: targets, profiles: [...profiles.keys()] }, 'SNMP poller started');
     },
     async stop() {

@@ -6,8 +6,14 @@
  * a device going up or down is reported as it happens.
  */
 import snmp, { type Session, type Varbind } from 'net-snmp';
-import { type RowBatch, RowBuilder, type RowSource, rowSource } from '../rows.ts';
-import type { DeviceReports, PollResult } from '../sink.ts';
+import {
+  type DeviceReports,
+  type PollResult,
+  type RowBatch,
+  RowBuilder,
+  type RowSource,
+  rowSource,
+} from '../../contracts/telemetry/index.ts';
 import type { Column, Profile, Table } from './profile.ts';
 import { type Endpoint, get, type RequestOptions, SessionPool, v3Session, walkColumns } from './session.ts';
 import { counterRate, labelOf, macFromIndex, numberOf } from './values.ts';

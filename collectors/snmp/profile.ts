@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse } from 'yaml';
-import { WispdError } from '../../daemon/errors.ts';
+import { WispdError } from '../../daemon/lib/errors.ts';
 
 export type ColumnKind = 'gauge' | 'counter' | 'label';
 

@@ -4,7 +4,7 @@
  * devices keep a session of their own (it holds the engine id and time learnt from the device, RFC 3414).
  */
 import snmp, { type Session, type Varbind } from 'net-snmp';
-import type { SnmpCredentials } from '../../daemon/model/device.ts';
+import type { SnmpCredentials } from '../../contracts/telemetry/index.ts';
 
 export interface Endpoint {
   address: string;

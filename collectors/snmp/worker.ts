@@ -3,7 +3,7 @@
  * time from RADIUS on the main thread. Rows leave as one transferred buffer per batch, not as objects.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { PollResult, StatusChange } from '../sink.ts';
+import type { PollResult, StatusChange } from '../../contracts/telemetry/index.ts';
 import { Poller, type PollerOptions, type PollTarget } from './poller.ts';
 import { loadProfiles } from './profile.ts';
 

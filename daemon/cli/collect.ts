@@ -6,13 +6,18 @@
 import { hostname } from 'node:os';
 import { createEpcCollector } from '../../collectors/epc/index.ts';
 import { createParsePool } from '../../collectors/parse/pool.ts';
-import { createRemoteInventory } from '../../collectors/remote/inventory.ts';
 import { createRemotePublisher } from '../../collectors/remote/publisher.ts';
-import { ensureTelemetryStream } from '../../collectors/remote/stream.ts';
+import { createRemoteTargets } from '../../collectors/remote/targets.ts';
 import { createSnmpCollector } from '../../collectors/snmp/index.ts';
-import { WispdError } from '../errors.ts';
+import {
+  type DeviceTarget,
+  ensureTelemetryStream,
+  TARGETS_CHANGED_SUBJECT,
+  TARGETS_SUBJECT,
+} from '../../contracts/telemetry/index.ts';
+import { WispdError } from '../lib/errors.ts';
+import { createLogger } from '../lib/log.ts';
 import { Lifecycle } from '../lifecycle.ts';
-import { createLogger } from '../log.ts';
 import { runUntilSignalled } from '../process.ts';
 import { createBus } from '../store/bus/index.ts';
 import { type GlobalOptions, load } from './load.ts';
@@ -66,21 +71,32 @@ export async function collect(opts: GlobalOptions & CollectOptions): Promise<voi
       { log, nats: () => bus.nats! },
     ),
   );
-  const inventory = lifecycle.add(createRemoteInventory({ log, bus, site, token }));
+  const targets = lifecycle.add(
+    createRemoteTargets({
+      log,
+      site,
+      token,
+      ask: (request) => bus.request<DeviceTarget[]>(TARGETS_SUBJECT, request, { timeout: 10_000 }),
+      onAnnounced: (fn) => {
+        const sub = bus.subscribe(TARGETS_CHANGED_SUBJECT, fn);
+        return () => sub.unsubscribe();
+      },
+    }),
+  );
   const pool = lifecycle.add(
     createParsePool(
       { threads: Math.min(2, config.ingest.parse_threads || 2), maxQueue: config.ingest.parse_queue },
       { log },
     ),
   );
-  lifecycle.add(createSnmpCollector(config.snmp, { log, inventory, sink: publisher, reports: publisher }));
-  lifecycle.add(createEpcCollector(config.epc, { log, inventory, sink: publisher, reports: publisher, pool }));
+  lifecycle.add(createSnmpCollector(config.snmp, { log, targets, sink: publisher, reports: publisher }));
+  lifecycle.add(createEpcCollector(config.epc, { log, targets, sink: publisher, reports: publisher, pool }));
 
   await runUntilSignalled(
     {
       async start() {
         await lifecycle.start();
-        log.info({ devices: inventory.targets().length, nats: bus.describe() }, 'collecting');
+        log.info({ devices: targets.targets().length, nats: bus.describe() }, 'collecting');
       },
       stop: () => lifecycle.stop(),
     },

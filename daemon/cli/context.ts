@@ -4,8 +4,8 @@
  * otherwise they open it themselves. Either way the daemon sees their changes within a second (change_log).
  */
 import type { Config } from '../../config/schema.ts';
+import { createLogger } from '../lib/log.ts';
 import { Lifecycle } from '../lifecycle.ts';
-import { createLogger } from '../log.ts';
 import { loadSecretBox, type SecretBox } from '../security/secret-box.ts';
 import { DataDir } from '../store/datadir.ts';
 import { coreMigrations, createPostgres, type PostgresStore } from '../store/postgres/index.ts';

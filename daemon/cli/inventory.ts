@@ -1,18 +1,18 @@
 /** `wispd site …`, `wispd device …`, `wispd collector …`: the network inventory and who may push telemetry. */
 import type { Command } from 'commander';
-import { loadProfiles } from '../../collectors/snmp/profile.ts';
+import { snmpProfileNames } from '../../collectors/snmp/index.ts';
 import type { Config } from '../../config/schema.ts';
+import { DEVICE_ROLES, type SnmpCredentials } from '../../contracts/telemetry/index.ts';
 import { control } from '../control/client.ts';
-import { WispdError } from '../errors.ts';
 import { type LatestValue, latestValues } from '../ingest/latest.ts';
+import { WispdError } from '../lib/errors.ts';
+import { createLogger } from '../lib/log.ts';
 import { formatMac } from '../lib/mac.ts';
-import { createLogger } from '../log.ts';
 import { invalid } from '../model/db.ts';
 import {
   addCollector,
   addDevice,
   addSite,
-  DEVICE_ROLES,
   type Device,
   getDevice,
   listCollectors,
@@ -20,7 +20,6 @@ import {
   listSites,
   removeCollector,
   removeDevice,
-  type SnmpCredentials,
 } from '../model/device.ts';
 import { createClickhouse } from '../store/clickhouse/index.ts';
 import type { DataDir } from '../store/datadir.ts';
@@ -166,7 +165,7 @@ Examples:
     )
     .action((o, cmd: Command) =>
       withRecords(globals(cmd), async ({ db, box, config }) => {
-        const profiles = [...loadProfiles(config.snmp.profiles_dir).keys()];
+        const profiles = snmpProfileNames(config.snmp.profiles_dir);
         const d = await addDevice(
           db,
           box,

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { dumpConfig } from '../../config/dump.ts';
 import { ConfigError } from '../../config/load.ts';
 import { schema } from '../../config/schema.ts';
-import { messageOf, WispdError } from '../errors.ts';
+import { messageOf, WispdError } from '../lib/errors.ts';
 import { version } from '../version.ts';
 import { registerAdminCommands } from './admin.ts';
 import { collect } from './collect.ts';

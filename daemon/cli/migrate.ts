@@ -2,8 +2,9 @@
  * `wispd migrate`: applies pending migrations and exits. With embedded stores and a running daemon, PostgreSQL is
  * reached through the daemon's PGlite endpoint; chDB belongs to that daemon, which migrated it when it booted.
  */
+
+import { createLogger } from '../lib/log.ts';
 import { Lifecycle } from '../lifecycle.ts';
-import { createLogger } from '../log.ts';
 import { coreMigrations as clickhouseMigrations, createClickhouse } from '../store/clickhouse/index.ts';
 import { DataDir } from '../store/datadir.ts';
 import type { MigrationReport } from '../store/migrations.ts';

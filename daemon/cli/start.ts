@@ -1,6 +1,6 @@
 /** `wispd start`: runs the daemon until SIGTERM or SIGINT. */
 import { createDaemon } from '../daemon.ts';
-import { createLogger } from '../log.ts';
+import { createLogger } from '../lib/log.ts';
 import { runUntilSignalled } from '../process.ts';
 import { type GlobalOptions, load } from './load.ts';
 

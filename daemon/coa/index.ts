@@ -6,9 +6,10 @@
  */
 import type { CoaConfig, RadiusConfig } from '../../config/schema.ts';
 import { formatRate } from '../../config/units.ts';
-import type { Component } from '../component.ts';
-import { WispdError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { tsvMillis, tsvString } from '../../contracts/tsv.ts';
+import type { Component } from '../lib/component.ts';
+import { WispdError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
 import { updateSubscriber } from '../model/subscriber.ts';
 import type { NasEntry, RadiusCache } from '../radius/cache/index.ts';
 import { type RateProfile, rateAttributes } from '../radius/cache/profiles.ts';
@@ -17,7 +18,6 @@ import type { Session, Sessions } from '../radius/sessions/index.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { Batcher, type BatcherOptions } from '../store/clickhouse/batcher.ts';
 import type { ClickhouseStore } from '../store/clickhouse/index.ts';
-import { tsvMillis, tsvString } from '../store/clickhouse/tsv.ts';
 import type { PostgresStore } from '../store/postgres/index.ts';
 import { CoaClient, type CoaKind, type CoaOutcome } from './client.ts';
 import { COA_PROFILES, type SessionKey } from './profiles.ts';

@@ -1,7 +1,7 @@
 /** The CoA operations the control socket offers to the CLI (the panel calls the Coa component directly). */
 
 import type { ControlServer } from '../control/server.ts';
-import { WispdError } from '../errors.ts';
+import { WispdError } from '../lib/errors.ts';
 import { invalid } from '../model/db.ts';
 import type { Sessions } from '../radius/sessions/index.ts';
 import type { Coa, CoaContext } from './index.ts';

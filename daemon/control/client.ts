@@ -1,5 +1,5 @@
 import { createConnection } from 'node:net';
-import { WispdError } from '../errors.ts';
+import { WispdError } from '../lib/errors.ts';
 import type { DataDir } from '../store/datadir.ts';
 import { type ControlResponse, SOCKET_NAME } from './protocol.ts';
 

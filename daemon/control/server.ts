@@ -1,8 +1,8 @@
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import type { Component } from '../component.ts';
-import { WispdError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import type { Component } from '../lib/component.ts';
+import { WispdError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
 import type { DataDir } from '../store/datadir.ts';
 import { type ControlRequest, type ControlResponse, SOCKET_NAME } from './protocol.ts';
 

@@ -4,15 +4,16 @@
  * ClickHouse `device_events` and the device's status in PostgreSQL; poll outcomes become its last-poll columns,
  * written in one statement every few seconds rather than once per poll.
  */
-import type { DeviceReports, PollResult, StatusChange } from '../../collectors/sink.ts';
-import type { Component } from '../component.ts';
-import type { Logger } from '../log.ts';
+
+import type { DeviceReports, PollResult, StatusChange } from '../../contracts/telemetry/index.ts';
+import { tsvMillis, tsvString } from '../../contracts/tsv.ts';
+import type { Component } from '../lib/component.ts';
+import type { Logger } from '../lib/log.ts';
+import { sampledLog } from '../lib/sampled-log.ts';
 import { recordPolls, recordStatus } from '../model/device.ts';
-import { sampledLog } from '../sampled-log.ts';
 import type { Bus } from '../store/bus/index.ts';
 import { Batcher, type BatcherOptions } from '../store/clickhouse/batcher.ts';
 import type { ClickhouseStore } from '../store/clickhouse/index.ts';
-import { tsvMillis, tsvString } from '../store/clickhouse/tsv.ts';
 import type { PostgresStore } from '../store/postgres/index.ts';
 
 export interface DeviceReporter extends Component, DeviceReports {

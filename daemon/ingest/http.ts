@@ -21,13 +21,12 @@ import {
   us_listen_socket_close,
   us_socket_local_port,
 } from 'uWebSockets.js';
-import type { ParsePool } from '../../collectors/parse/pool.ts';
-import type { TelemetrySink } from '../../collectors/sink.ts';
 import type { IngestConfig } from '../../config/schema.ts';
-import type { Component } from '../component.ts';
-import { isWispdError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import { sampledLog } from '../sampled-log.ts';
+import type { PushParser, TelemetrySink } from '../../contracts/telemetry/index.ts';
+import type { Component } from '../lib/component.ts';
+import { isWispdError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import { sampledLog } from '../lib/sampled-log.ts';
 import type { Bus, Subscription } from '../store/bus/index.ts';
 import type { CollectorIdentity, CollectorTokens } from './tokens.ts';
 
@@ -39,7 +38,8 @@ export interface IngestServer extends Component {
 export interface IngestServerDeps {
   log: Logger;
   sink: TelemetrySink;
-  pool: ParsePool;
+  /** Parses pushed NDJSON off the event loop (the collectors' parse pool). */
+  pool: PushParser;
   tokens: CollectorTokens;
   bus: Bus;
   /** The counters streamed on /v1/live, by component. */
@@ -101,7 +101,7 @@ export function createIngestServer(config: IngestConfig, deps: IngestServerDeps)
     state: { aborted: boolean },
   ) {
     try {
-      const out = await deps.pool.run({ kind: 'ndjson', body, site: collector.site, now: Date.now() });
+      const out = await deps.pool.parsePush(body, collector.site, Date.now());
       if (!out.ok) {
         counters.invalid++;
         reply(res, state, '400 Bad Request', {

@@ -1,8 +1,8 @@
 /**
  * The daemon's side of remote pollers (`wispd collect --site`), on NATS only:
  *
- * - answers `inventory.targets` with a site's devices for a collector whose token belongs to that site, and announces
- *   `inventory.changed` when devices or sites change;
+ * - answers TARGETS_SUBJECT with a site's devices for a collector whose token belongs to that site, and announces
+ *   TARGETS_CHANGED_SUBJECT when devices or sites change;
  * - consumes the telemetry stream with a durable consumer, and acknowledges a message only once what it carries is
  *   stored (rows in ClickHouse or its spool, status changes and poll outcomes handed to the device reporter). A message
  *   delivered again (the daemon stopped before acknowledging it) is inserted with the same deduplication token, its
@@ -17,15 +17,23 @@ import {
   jetstreamManager,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import type { TargetsRequest } from '../../collectors/remote/inventory.ts';
-import { ensureTelemetryStream, ROWS_HEADER } from '../../collectors/remote/stream.ts';
-import type { DeviceReports, PollResult, StatusChange, TelemetrySink } from '../../collectors/sink.ts';
 import type { IngestConfig } from '../../config/schema.ts';
-import type { Component } from '../component.ts';
-import { isWispdError, WispdError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import {
+  type DeviceReports,
+  ensureTelemetryStream,
+  type PollResult,
+  ROWS_HEADER,
+  type StatusChange,
+  TARGETS_CHANGED_SUBJECT,
+  TARGETS_SUBJECT,
+  type TargetsRequest,
+  type TelemetrySink,
+} from '../../contracts/telemetry/index.ts';
+import type { Component } from '../lib/component.ts';
+import { isWispdError, WispdError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import { sampledLog } from '../lib/sampled-log.ts';
 import { loadTargets } from '../model/device.ts';
-import { sampledLog } from '../sampled-log.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { Bus, Subscription } from '../store/bus/index.ts';
 import type { Changes } from '../store/changes.ts';
@@ -146,10 +154,10 @@ export function createRemoteIngest(config: IngestConfig, deps: RemoteIngestDeps)
     async start() {
       const nc = deps.bus.nats;
       if (!nc) return;
-      subscriptions.push(deps.bus.subscribe<TargetsRequest>('inventory.targets', targets));
+      subscriptions.push(deps.bus.subscribe<TargetsRequest>(TARGETS_SUBJECT, targets));
       const changed = () => {
         clearTimeout(announce);
-        announce = setTimeout(() => deps.bus.publish('inventory.changed', {}), 200);
+        announce = setTimeout(() => deps.bus.publish(TARGETS_CHANGED_SUBJECT, {}), 200);
       };
       deps.changes.on('device', changed);
       deps.changes.on('site', changed);

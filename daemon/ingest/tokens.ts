@@ -2,8 +2,8 @@
  * Collector tokens as the ingest endpoint checks them: hashes loaded from PostgreSQL at start and reloaded when
  * `wispd collector add/remove` changes them (change_log), so no request waits on the database.
  */
-import type { Component } from '../component.ts';
-import type { Logger } from '../log.ts';
+import type { Component } from '../lib/component.ts';
+import type { Logger } from '../lib/log.ts';
 import { hashToken, loadCollectorTokens } from '../model/device.ts';
 import type { Changes } from '../store/changes.ts';
 import type { PostgresStore } from '../store/postgres/index.ts';

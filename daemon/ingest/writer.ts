@@ -13,13 +13,12 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type RowBatch, TELEMETRY_COLUMNS } from '../../collectors/rows.ts';
-import type { TelemetrySink } from '../../collectors/sink.ts';
 import type { TelemetryConfig } from '../../config/schema.ts';
-import type { Component } from '../component.ts';
-import { WispdError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import { sampledLog } from '../sampled-log.ts';
+import { type RowBatch, TELEMETRY_COLUMNS, type TelemetrySink } from '../../contracts/telemetry/index.ts';
+import type { Component } from '../lib/component.ts';
+import { WispdError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import { sampledLog } from '../lib/sampled-log.ts';
 import type { ClickhouseStore } from '../store/clickhouse/index.ts';
 import type { DataDir } from '../store/datadir.ts';
 

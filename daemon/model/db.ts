@@ -1,5 +1,5 @@
 import type { QueryResult, QueryResultRow } from 'pg';
-import { WispdError } from '../errors.ts';
+import { WispdError } from '../lib/errors.ts';
 
 /** Anything that runs a query: the store, its pool, or one connection inside a transaction. */
 export interface Queryable {

@@ -4,25 +4,16 @@
  * hashes and shown once.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import {
+  DEVICE_ROLES,
+  type DeviceRole,
+  type DeviceTarget,
+  type SnmpCredentials,
+} from '../../contracts/telemetry/index.ts';
 import { ipFamily } from '../lib/ip.ts';
 import { normalizeMac } from '../lib/mac.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { invalid, notFound, type Queryable, unique } from './db.ts';
-
-export const DEVICE_ROLES = ['router', 'ap', 'backhaul', 'cpe', 'epc', 'switch', 'other'] as const;
-export type DeviceRole = (typeof DEVICE_ROLES)[number];
-
-export type SnmpCredentials =
-  | { version: '2c'; community: string }
-  | {
-      version: '3';
-      user: string;
-      level: 'noAuthNoPriv' | 'authNoPriv' | 'authPriv';
-      authProtocol?: 'md5' | 'sha' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
-      authKey?: string;
-      privProtocol?: 'des' | 'aes' | 'aes256b' | 'aes256r';
-      privKey?: string;
-    };
 
 const AUTH_PROTOCOLS = ['md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512'] as const;
 const PRIV_PROTOCOLS = ['des', 'aes', 'aes256b', 'aes256r'] as const;
@@ -254,22 +245,6 @@ export async function getDevice(db: Queryable, name: string): Promise<Device> {
 export async function removeDevice(db: Queryable, name: string): Promise<void> {
   const { rowCount } = await db.query('DELETE FROM device WHERE name = $1', [name]);
   if (!rowCount) throw notFound('device', name);
-}
-
-/** What a poller needs of a device: where, how, and with which credentials (opened). */
-export interface DeviceTarget {
-  id: number;
-  name: string;
-  site: string;
-  address: string;
-  port: number;
-  role: DeviceRole;
-  profile: string | null;
-  snmp: SnmpCredentials | null;
-  metricsUrl: string | null;
-  intervalS: number;
-  /** As last recorded: a poller starts a device known to be down in its probe lanes. */
-  status: 'up' | 'down' | 'unknown';
 }
 
 /**

@@ -2,10 +2,11 @@
  * The auth log: every Access-Request outcome as a row of ClickHouse `radius_auth_log`, built when the request is
  * decided and inserted in batches off the packet path (losing a batch in a crash loses history, not state).
  */
-import type { Logger } from '../log.ts';
+
+import { tsvMillis, tsvString } from '../../contracts/tsv.ts';
+import type { Logger } from '../lib/log.ts';
 import { Batcher, type BatcherOptions } from '../store/clickhouse/batcher.ts';
 import type { ClickhouseStore } from '../store/clickhouse/index.ts';
-import { tsvMillis, tsvString } from '../store/clickhouse/tsv.ts';
 import type { NasEntry } from './cache/index.ts';
 import { Attr, type AttrIndex } from './codec/index.ts';
 import type { AccessDecision } from './process/access.ts';

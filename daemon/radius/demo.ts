@@ -3,8 +3,8 @@
  * subscriber, so that the README's radclient line gets an Access-Accept at once. Seeded only into an empty database.
  */
 import type { RadiusConfig } from '../../config/schema.ts';
-import type { Component } from '../component.ts';
-import type { Logger } from '../log.ts';
+import type { Component } from '../lib/component.ts';
+import type { Logger } from '../lib/log.ts';
 import { addNas } from '../model/nas.ts';
 import { addPlan } from '../model/plan.ts';
 import { addSubscriber } from '../model/subscriber.ts';

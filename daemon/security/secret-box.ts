@@ -4,7 +4,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { WispdError } from '../errors.ts';
+import { WispdError } from '../lib/errors.ts';
 import type { DataDir } from '../store/datadir.ts';
 
 const VERSION = 1;

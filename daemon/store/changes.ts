@@ -3,9 +3,9 @@
  * second: a staff edit reaches the RADIUS caches in well under a second, on PGlite and PostgreSQL alike, and after a
  * reconnect nothing is missed. Handlers reload the rows by id, so seeing a change twice is harmless.
  */
-import type { Component } from '../component.ts';
-import type { Logger } from '../log.ts';
-import { sampledLog } from '../sampled-log.ts';
+import type { Component } from '../lib/component.ts';
+import type { Logger } from '../lib/log.ts';
+import { sampledLog } from '../lib/sampled-log.ts';
 import type { PostgresStore } from './postgres/index.ts';
 
 export interface ChangeSet {

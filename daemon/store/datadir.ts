@@ -5,8 +5,8 @@
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Component } from '../component.ts';
-import { WispdError } from '../errors.ts';
+import type { Component } from '../lib/component.ts';
+import { WispdError } from '../lib/errors.ts';
 
 export interface Endpoint {
   pid: number;

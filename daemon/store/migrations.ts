@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { WispdError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import { WispdError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
 
 export interface Migration {
   scope: string;

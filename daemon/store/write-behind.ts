@@ -3,8 +3,8 @@
  * `intervalMs` and whenever asked. The write takes what changed; when it fails it puts that back, so the next write
  * carries it: a failure is counted and logged (sampled), never lost and never fatal.
  */
-import type { Logger } from '../log.ts';
-import { sampledLog } from '../sampled-log.ts';
+import type { Logger } from '../lib/log.ts';
+import { sampledLog } from '../lib/sampled-log.ts';
 
 export class WriteBehind {
   readonly counters = { flushes: 0, flush_errors: 0 };

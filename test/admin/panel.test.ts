@@ -9,7 +9,7 @@ import { createAdminServer } from '../../admin/index.ts';
 import { PERMISSIONS, RESOURCE_ACTIONS, type Resource } from '../../admin/permissions.ts';
 import { loadConfig } from '../../config/load.ts';
 import { type AdminConfig, schema } from '../../config/schema.ts';
-import { isWispdError } from '../../daemon/errors.ts';
+import { isWispdError } from '../../daemon/lib/errors.ts';
 import { listAudit } from '../../daemon/model/audit.ts';
 import { createStaff, STAFF_ROLES, type StaffRole } from '../../daemon/model/staff.ts';
 import { DataDir } from '../../daemon/store/datadir.ts';

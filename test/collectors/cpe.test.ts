@@ -8,7 +8,8 @@ import t from 'tap';
 import { createCpeCollector } from '../../collectors/cpe/index.ts';
 import { PROJECTION } from '../../collectors/cpe/nbi.ts';
 import { createParsePool } from '../../collectors/parse/pool.ts';
-import type { StatusChange } from '../../collectors/sink.ts';
+import type { StatusChange } from '../../contracts/telemetry/index.ts';
+import { createCpeRegistry } from '../../daemon/ingest/cpe-registry.ts';
 import { addDevice } from '../../daemon/model/device.ts';
 import { addPlan } from '../../daemon/model/plan.ts';
 import { addSubscriber } from '../../daemon/model/subscriber.ts';
@@ -350,7 +351,7 @@ t.test('CPE collector', async (t) => {
     { genieacs_url: `${nbi.url}/`, interval: DAY, timeout: 5000 },
     {
       log,
-      postgres,
+      registry: createCpeRegistry(postgres),
       sink: writer,
       reports: { status: (c) => changes.push(c), polled: () => {} },
       pool,
@@ -591,7 +592,13 @@ t.test('CPE collector', async (t) => {
   t.test('an ACS that cannot be reached fails the cycle, nothing else', async (t) => {
     const dead = createCpeCollector(
       { genieacs_url: 'http://127.0.0.1:1', interval: DAY, timeout: 1000 },
-      { log, postgres, sink: writer, reports: { status: () => {}, polled: () => {} }, pool },
+      {
+        log,
+        registry: createCpeRegistry(postgres),
+        sink: writer,
+        reports: { status: () => {}, polled: () => {} },
+        pool,
+      },
     );
     await dead.start();
     await dead.poll();

@@ -11,11 +11,10 @@ import { OPEN5GS_RULES } from '../../collectors/epc/open5gs.ts';
 import { familyOf, parseExposition, parseValue } from '../../collectors/epc/parse/prometheus.ts';
 import { type EpcState, epcRows } from '../../collectors/epc/parse/rows.ts';
 import { createParsePool } from '../../collectors/parse/pool.ts';
-import type { PollResult, StatusChange } from '../../collectors/sink.ts';
-import type { DeviceTarget } from '../../daemon/model/device.ts';
+import type { DeviceTarget, PollResult, StatusChange } from '../../contracts/telemetry/index.ts';
 import { freePort, repoRoot, silentLog } from '../helpers/env.ts';
 import { eventually } from '../helpers/radius.ts';
-import { embeddedTelemetry, staticInventory } from '../helpers/telemetry.ts';
+import { embeddedTelemetry, staticTargets } from '../helpers/telemetry.ts';
 
 const log = silentLog();
 const fixture = (nf: string) => readFileSync(`${repoRoot}/test/fixtures/epc/open5gs-${nf}.prom`, 'utf8');
@@ -315,12 +314,12 @@ t.test('EPC collector', async (t) => {
 
   const changes: StatusChange[] = [];
   const polls: PollResult[] = [];
-  const inventory = staticInventory();
+  const targets = staticTargets();
   const collector = createEpcCollector(
     { enabled: true, timeout: 500 },
     {
       log,
-      inventory,
+      targets,
       sink: writer,
       reports: { status: (c) => changes.push(c), polled: (r) => polls.push(...r) },
       pool,
@@ -370,7 +369,7 @@ t.test('EPC collector', async (t) => {
       { mme: '\nmme_broken{plmnid="00101" 5\nenb_ue twelve\n' },
     );
     t.teardown(() => open5gs.close());
-    inventory.set(['amf', 'mme', 'smf', 'upf'].map((nf) => core(`open5gs-${nf}`, open5gs.url(nf))));
+    targets.set(['amf', 'mme', 'smf', 'upf'].map((nf) => core(`open5gs-${nf}`, open5gs.url(nf))));
     await eventually(async () => (await series('open5gs-upf', 'epc_bytes_in')).length >= 3, 10_000);
     await eventually(async () => (await series('open5gs-mme', 'epc_attach_failure', '15')).length >= 3, 10_000);
     await eventually(async () => (await series('open5gs-amf', 'epc_registration_success')).length >= 3, 10_000);
@@ -448,7 +447,7 @@ t.test('EPC collector', async (t) => {
     t.teardown(() => Promise.all([live.close(), hanging.close()]));
     changes.length = 0;
     polls.length = 0;
-    inventory.set([
+    targets.set([
       core('live-upf', live.url('upf')),
       core('hanging-core', hanging.url),
       core('dead-core', `http://127.0.0.1:${refused}/metrics`),

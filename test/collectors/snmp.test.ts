@@ -2,9 +2,8 @@
 // Cambium radios and against a real snmpd, writing through the telemetry writer into chDB.
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import type { PollResult, StatusChange } from '../../collectors/sink.ts';
 import { createSnmpCollector } from '../../collectors/snmp/index.ts';
-import type { DeviceTarget, SnmpCredentials } from '../../daemon/model/device.ts';
+import type { DeviceTarget, PollResult, SnmpCredentials, StatusChange } from '../../contracts/telemetry/index.ts';
 import { silentLog, tmpDir } from '../helpers/env.ts';
 import { eventually } from '../helpers/radius.ts';
 import {
@@ -15,7 +14,7 @@ import {
   startSnmpd,
   writeRadio20Profile,
 } from '../helpers/snmp-sim.ts';
-import { embeddedTelemetry, staticInventory } from '../helpers/telemetry.ts';
+import { embeddedTelemetry, staticTargets } from '../helpers/telemetry.ts';
 
 const log = silentLog();
 const snmpConfig = {
@@ -60,10 +59,10 @@ t.test('SNMP collector', async (t) => {
 
   const changes: StatusChange[] = [];
   const polls: PollResult[] = [];
-  const inventory = staticInventory();
+  const targets = staticTargets();
   const collector = createSnmpCollector(snmpConfig, {
     log,
-    inventory,
+    targets,
     sink: writer,
     reports: { status: (c) => changes.push(c), polled: (r) => polls.push(...r) },
   });
@@ -83,7 +82,7 @@ t.test('SNMP collector', async (t) => {
     const kinds: RadioKind[] = ['ubiquiti-airmax', 'mikrotik-wireless', 'cambium-epmp'];
     const radios = await Promise.all(kinds.map((kind) => startRadio({ kind, stations: 2, bytesPerSecond: 1000 })));
     t.teardown(() => Promise.all(radios.map((r) => r.close())));
-    inventory.set(radios.map((r) => target(`sim-${r.kind}`, r.port, r.kind)));
+    targets.set(radios.map((r) => target(`sim-${r.kind}`, r.port, r.kind)));
     await eventually(async () => (await values('sim-cambium-epmp', 'radio.snr_db')).length > 0, 10_000);
     await eventually(async () => (await values('sim-mikrotik-wireless', 'radio.station_tx_bps')).length === 2, 10_000);
 
@@ -150,7 +149,7 @@ t.test('SNMP collector', async (t) => {
       startOctets: 2 ** 32 - 300_000,
     });
     t.teardown(() => Promise.all([r64.close(), r32.close()]));
-    inventory.set([target('rate-64', r64.port, 'if-mib'), target('rate-32', r32.port, 'if-mib')]);
+    targets.set([target('rate-64', r64.port, 'if-mib'), target('rate-32', r32.port, 'if-mib')]);
     const rates = async (device: string) =>
       (
         await ch.query<{ value: number }>(
@@ -189,7 +188,7 @@ t.test('SNMP collector', async (t) => {
     t.teardown(() => Promise.all([...live.map((r) => r.close()), ...dead.map((d) => d.close())]));
     polls.length = 0;
     changes.length = 0;
-    inventory.set([
+    targets.set([
       ...live.map((r, i) => target(`live-${i}`, r.port, 'radio20')),
       ...dead.map((d, i) => target(`dead-${i}`, d.port, 'radio20')),
     ]);
@@ -232,7 +231,7 @@ t.test('SNMP collector', async (t) => {
     const port = await freeUdpPort();
     let radio = await startRadio({ kind: 'bench20', port });
     changes.length = 0;
-    inventory.set([target('flappy', port, 'radio20')]);
+    targets.set([target('flappy', port, 'radio20')]);
     await eventually(() => changes.find((c) => c.device === 'flappy' && c.status === 'up'), 5000);
     await radio.close();
     const down = await eventually(() => changes.find((c) => c.device === 'flappy' && c.status === 'down'), 8000);
@@ -248,7 +247,7 @@ t.test('SNMP collector', async (t) => {
 
   t.test('snmpd: IF-MIB and HOST-RESOURCES over SNMPv2c and SNMPv3 (authPriv)', async (t) => {
     const { port } = await startSnmpd(t, tmpDir(t));
-    inventory.set([
+    targets.set([
       target('snmpd-v2', port, 'if-mib', 1, { version: '2c', community: 'wisp-ro' }),
       target('snmpd-v3', port, 'host-resources', 1, {
         version: '3',

@@ -1,6 +1,6 @@
 // Components start in order and stop in reverse; a failed start unwinds; a stop during the start waits for it.
 import t from 'tap';
-import type { Component } from '../../daemon/component.ts';
+import type { Component } from '../../daemon/lib/component.ts';
 import { Lifecycle } from '../../daemon/lifecycle.ts';
 import { silentLog } from '../helpers/env.ts';
 

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig } from '../../config/load.ts';
 import { type Config, schema } from '../../config/schema.ts';
-import type { Logger } from '../../daemon/log.ts';
+import type { Logger } from '../../daemon/lib/log.ts';
 
 interface Teardown {
   teardown(fn: () => unknown): void;

@@ -1,19 +1,18 @@
-/** What the collector tests share: an inventory set by hand, and an embedded ClickHouse with the telemetry writer. */
+/** What the collector tests share: targets set by hand, and an embedded ClickHouse with the telemetry writer. */
 import type { Test } from 'tap';
-import type { Inventory } from '../../collectors/inventory.ts';
 import type { TelemetryConfig } from '../../config/schema.ts';
+import type { DeviceTarget, TargetSource } from '../../contracts/telemetry/index.ts';
 import { createTelemetryWriter, type TelemetryWriter } from '../../daemon/ingest/writer.ts';
-import type { DeviceTarget } from '../../daemon/model/device.ts';
 import { type ClickhouseStore, coreMigrations, createClickhouse } from '../../daemon/store/clickhouse/index.ts';
 import { DataDir } from '../../daemon/store/datadir.ts';
 import { defaults, silentLog, tmpDir } from './env.ts';
 
-/** An inventory whose devices the test sets (`set` calls the listeners, as a change in PostgreSQL would). */
-export function staticInventory(): Inventory & { set(list: DeviceTarget[]): void } {
+/** Targets the test sets (`set` calls the listeners, as a change in PostgreSQL would). */
+export function staticTargets(): TargetSource & { set(list: DeviceTarget[]): void } {
   let list: DeviceTarget[] = [];
   const fns: Array<(l: readonly DeviceTarget[]) => void> = [];
   return {
-    name: 'inventory',
+    name: 'targets',
     start: async () => {},
     stop: async () => {},
     counters: () => ({}),

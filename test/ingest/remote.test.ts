@@ -4,7 +4,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import t from 'tap';
-import { streamName } from '../../collectors/remote/stream.ts';
+import { streamName } from '../../contracts/telemetry/index.ts';
 import { type ClickhouseServer, startClickhouseServer } from '../helpers/clickhouse-server.ts';
 import { natsUrl, randomId, tmpDir } from '../helpers/env.ts';
 import { Child, wispdAsync, wispdBin } from '../helpers/proc.ts';

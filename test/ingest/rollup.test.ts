@@ -2,7 +2,7 @@
 // through the telemetry writer, in several inserts and out of time order, gives exactly the 5-minute and hourly
 // min/max/sum/count computed here from the same samples; a batch with an id delivered twice counts once in both.
 import t from 'tap';
-import { type RowBatch, RowBuilder, rowSource } from '../../collectors/rows.ts';
+import { type RowBatch, RowBuilder, rowSource } from '../../contracts/telemetry/index.ts';
 import { randomId, silentLog } from '../helpers/env.ts';
 import { embeddedTelemetry } from '../helpers/telemetry.ts';
 

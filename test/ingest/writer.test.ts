@@ -2,7 +2,7 @@
 // with an id stored once however often it comes, ClickHouse down → the spool, replayed once after a restart, and a
 // bounded backlog.
 import t from 'tap';
-import { RowBuilder, rowSource } from '../../collectors/rows.ts';
+import { RowBuilder, rowSource } from '../../contracts/telemetry/index.ts';
 import { createTelemetryWriter } from '../../daemon/ingest/writer.ts';
 import { coreMigrations, createClickhouse } from '../../daemon/store/clickhouse/index.ts';
 import { DataDir } from '../../daemon/store/datadir.ts';

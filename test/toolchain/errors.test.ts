@@ -1,7 +1,7 @@
 // The error catalogue in the code and the table in docs/errors.md list the same codes with the same meaning.
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { errorCodes } from '../../daemon/errors.ts';
+import { errorCodes } from '../../daemon/lib/errors.ts';
 import { repoRoot } from '../helpers/env.ts';
 
 t.test('docs/errors.md documents every code, and only those', async (t) => {

@@ -9,7 +9,7 @@ import type { Action, ActionContext, ActionRequest, ActionResponse, BaseRecord }
 import { parseRate } from '../../../config/units.ts';
 import type { CoaResult } from '../../../daemon/coa/index.ts';
 import type { ControlServer } from '../../../daemon/control/server.ts';
-import { isWispdError } from '../../../daemon/errors.ts';
+import { isWispdError } from '../../../daemon/lib/errors.ts';
 import { type Actor, appendAudit } from '../../../daemon/model/audit.ts';
 import { invalid, type Queryable } from '../../../daemon/model/db.ts';
 import type { Usage } from '../../../daemon/policy/fup/index.ts';

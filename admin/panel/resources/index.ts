@@ -5,9 +5,9 @@
  */
 import type { DatabaseMetadata } from '@adminjs/sql';
 import type { Action, ActionResponse, After, Before, PropertyOptions, ResourceWithOptions } from 'adminjs';
+import { DEVICE_ROLES } from '../../../contracts/telemetry/index.ts';
 import type { Transactional } from '../../../daemon/model/audit.ts';
 import { invalid } from '../../../daemon/model/db.ts';
-import { DEVICE_ROLES } from '../../../daemon/model/device.ts';
 import { FUP_PERIODS } from '../../../daemon/model/fup-rules.ts';
 import { NAS_VENDORS } from '../../../daemon/model/nas.ts';
 import { validatePlan } from '../../../daemon/model/plan.ts';

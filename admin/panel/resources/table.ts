@@ -17,7 +17,7 @@ import {
   type ParamsType,
   ValidationError,
 } from 'adminjs';
-import { isWispdError } from '../../../daemon/errors.ts';
+import { isWispdError } from '../../../daemon/lib/errors.ts';
 import { type Actor, appendAudit, type Transactional } from '../../../daemon/model/audit.ts';
 import { invalid, notFound, type Queryable } from '../../../daemon/model/db.ts';
 import type { SecretBox } from '../../../daemon/security/secret-box.ts';

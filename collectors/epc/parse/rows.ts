@@ -3,7 +3,8 @@
  * keeps nothing between tasks: the counters of the previous scrape come in with the task and the new ones go back
  * with the rows.
  */
-import { RowBuilder, rowSource } from '../../rows.ts';
+
+import { RowBuilder, rowSource } from '../../../contracts/telemetry/index.ts';
 import type { MetricRule } from '../open5gs.ts';
 import { parseExposition, type Sample } from './prometheus.ts';
 

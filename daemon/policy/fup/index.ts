@@ -5,12 +5,12 @@
  * (the next update's totals carry what happened meanwhile). A new period or a top-up gives the plan's rate back.
  */
 import type { FupConfig } from '../../../config/schema.ts';
-import type { Component } from '../../component.ts';
-import type { Logger } from '../../log.ts';
+import type { Component } from '../../lib/component.ts';
+import type { Logger } from '../../lib/log.ts';
+import { sampledLog } from '../../lib/sampled-log.ts';
 import { type FupRules, nextPeriodStart } from '../../model/fup-rules.ts';
 import type { AcctRecord } from '../../radius/accounting/record.ts';
 import type { RadiusPolicy, Verdict } from '../../radius/policy.ts';
-import { sampledLog } from '../../sampled-log.ts';
 import type { Bus } from '../../store/bus/index.ts';
 import type { Changes } from '../../store/changes.ts';
 import type { PostgresStore } from '../../store/postgres/index.ts';

@@ -1,7 +1,7 @@
 /** The FUP operations the control socket offers to the CLI: a subscriber's usage, a top-up, a counter reset. */
 import { parseBytes } from '../../../config/units.ts';
 import type { ControlServer } from '../../control/server.ts';
-import { WispdError } from '../../errors.ts';
+import { WispdError } from '../../lib/errors.ts';
 import { invalid, notFound } from '../../model/db.ts';
 import type { RadiusCache } from '../../radius/cache/index.ts';
 import type { Fup } from './index.ts';

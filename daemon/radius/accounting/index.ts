@@ -8,9 +8,9 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { AccountingConfig } from '../../../config/schema.ts';
-import type { Component } from '../../component.ts';
-import type { Logger } from '../../log.ts';
-import { sampledLog } from '../../sampled-log.ts';
+import type { Component } from '../../lib/component.ts';
+import type { Logger } from '../../lib/log.ts';
+import { sampledLog } from '../../lib/sampled-log.ts';
 import type { ClickhouseStore } from '../../store/clickhouse/index.ts';
 import type { DataDir } from '../../store/datadir.ts';
 import { Spool, type SpoolRecord } from '../../store/spool/index.ts';

@@ -1,6 +1,6 @@
 /** An accounting record: what an Accounting-Request says, as the spool keeps it and ClickHouse stores it. */
 
-import { tsvMillis, tsvString } from '../../store/clickhouse/tsv.ts';
+import { tsvMillis, tsvString } from '../../../contracts/tsv.ts';
 import type { NasEntry } from '../cache/index.ts';
 import { Attr, type AttrIndex, type Dictionary } from '../codec/index.ts';
 

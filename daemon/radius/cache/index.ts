@@ -4,8 +4,8 @@
  * effective within a second), never queried per packet.
  */
 import type { RadiusConfig } from '../../../config/schema.ts';
-import type { Component } from '../../component.ts';
-import type { Logger } from '../../log.ts';
+import type { Component } from '../../lib/component.ts';
+import type { Logger } from '../../lib/log.ts';
 import { type FupRules, rulesOf } from '../../model/fup-rules.ts';
 import type { NasVendor } from '../../model/nas.ts';
 import { loadNasWithSecrets } from '../../model/nas.ts';

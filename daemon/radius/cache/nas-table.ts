@@ -1,7 +1,8 @@
 /** The NAS a packet may come from, by source address: exact hosts in a map, subnets by longest prefix. */
+
+import { tsvString } from '../../../contracts/tsv.ts';
 import { inSubnet, parseSubnet, type Subnet, unmapIPv4 } from '../../lib/ip.ts';
 import type { NasVendor, NasWithSecret } from '../../model/nas.ts';
-import { tsvString } from '../../store/clickhouse/tsv.ts';
 
 export interface NasEntry {
   readonly id: number;

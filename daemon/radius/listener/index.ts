@@ -7,9 +7,9 @@
 import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import type { RadiusConfig } from '../../../config/schema.ts';
-import type { Component } from '../../component.ts';
-import type { Logger } from '../../log.ts';
-import { sampledLog } from '../../sampled-log.ts';
+import type { Component } from '../../lib/component.ts';
+import type { Logger } from '../../lib/log.ts';
+import { sampledLog } from '../../lib/sampled-log.ts';
 import type { NasEntry, NasTable } from '../cache/index.ts';
 import {
   Attr,

@@ -4,8 +4,8 @@
  * here, rejects logged (sampled per reason) and Access-Request outcomes written to the auth log.
  */
 import type { RadiusConfig } from '../../../config/schema.ts';
-import type { Logger } from '../../log.ts';
-import { sampledLog } from '../../sampled-log.ts';
+import type { Logger } from '../../lib/log.ts';
+import { sampledLog } from '../../lib/sampled-log.ts';
 import type { BatcherOptions } from '../../store/clickhouse/batcher.ts';
 import type { ClickhouseStore } from '../../store/clickhouse/index.ts';
 import type { Accounting } from '../accounting/index.ts';

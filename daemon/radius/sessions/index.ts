@@ -7,8 +7,8 @@
  * as such in accounting: a stale "online" session must never block a subscriber's next login.
  */
 import type { RadiusConfig } from '../../../config/schema.ts';
-import type { Component } from '../../component.ts';
-import type { Logger } from '../../log.ts';
+import type { Component } from '../../lib/component.ts';
+import type { Logger } from '../../lib/log.ts';
 import type { PostgresStore } from '../../store/postgres/index.ts';
 import { WriteBehind } from '../../store/write-behind.ts';
 import type { Accounting } from '../accounting/index.ts';

@@ -1,8 +1,8 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { Component } from '../../component.ts';
-import { WispdError } from '../../errors.ts';
-import type { Logger } from '../../log.ts';
-import { sampledLog } from '../../sampled-log.ts';
+import type { Component } from '../../lib/component.ts';
+import { WispdError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/log.ts';
+import { sampledLog } from '../../lib/sampled-log.ts';
 import { isPattern, isSubject } from './subject.ts';
 
 /** Receives a message's decoded data; what it returns (or resolves to) is the reply when the message was a request. */

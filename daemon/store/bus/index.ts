@@ -1,5 +1,5 @@
 import type { BusConfig } from '../../../config/schema.ts';
-import type { Logger } from '../../log.ts';
+import type { Logger } from '../../lib/log.ts';
 import type { Bus } from './bus.ts';
 import { createMemoryBus } from './memory.ts';
 import { createNatsBus } from './nats.ts';

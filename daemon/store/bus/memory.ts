@@ -1,6 +1,6 @@
 /** The in-process bus: NATS semantics (subjects, wildcards, queue groups, request/reply) without a server. */
 import type { BusConfig } from '../../../config/schema.ts';
-import type { Logger } from '../../log.ts';
+import type { Logger } from '../../lib/log.ts';
 import { type Bus, BusCore, type BusHandler, type Reply } from './bus.ts';
 import { matches } from './subject.ts';
 

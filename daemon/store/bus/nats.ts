@@ -3,8 +3,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, errors, type NatsConnection, type Subscription as NatsSub } from '@nats-io/transport-node';
 import { maskUrl } from '../../../config/define.ts';
 import type { BusConfig } from '../../../config/schema.ts';
-import { WispdError } from '../../errors.ts';
-import type { Logger } from '../../log.ts';
+import { WispdError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/log.ts';
 import { type Bus, BusCore, type BusHandler, type Reply } from './bus.ts';
 
 const encoder = new TextEncoder();

@@ -4,8 +4,8 @@
  * is bounded: past `maxBuffered` the oldest rows are dropped and counted, so an outage never grows memory without end.
  */
 import type { ClickhouseConfig } from '../../../config/schema.ts';
-import type { Logger } from '../../log.ts';
-import { sampledLog } from '../../sampled-log.ts';
+import type { Logger } from '../../lib/log.ts';
+import { sampledLog } from '../../lib/sampled-log.ts';
 import type { ClickhouseStore } from './index.ts';
 
 export interface BatcherOptions {

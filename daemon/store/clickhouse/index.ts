@@ -9,10 +9,10 @@ import { type ClickHouseClient, ClickHouseLogLevel, type ClickHouseSettings, cre
 import { type ChdbConnection, createChdbConnection } from 'chdb/connection';
 import { maskUrl } from '../../../config/define.ts';
 import type { ClickhouseConfig } from '../../../config/schema.ts';
-import type { Component } from '../../component.ts';
-import { WispdError } from '../../errors.ts';
-import type { Logger } from '../../log.ts';
-import { sampledLog } from '../../sampled-log.ts';
+import type { Component } from '../../lib/component.ts';
+import { WispdError } from '../../lib/errors.ts';
+import type { Logger } from '../../lib/log.ts';
+import { sampledLog } from '../../lib/sampled-log.ts';
 import type { DataDir } from '../datadir.ts';
 import { logReport, type Migration, type MigrationReport, pending, readMigrations, statements } from '../migrations.ts';
 

@@ -1,5 +1,5 @@
 import { type Logger, pino } from 'pino';
-import type { LogConfig } from '../config/schema.ts';
+import type { LogConfig } from '../../config/schema.ts';
 
 export type { Logger };
 

@@ -1,33 +1,17 @@
 /**
- * CPEs into the inventory: one `device` row per CPE (role cpe), written for a whole cycle in one statement, with
- * its subscriber found in this order:
+ * The CPE registry: one inventory `device` row per CPE (role cpe), written for a whole cycle in one statement, with its
+ * subscriber found in this order:
  *   1. by serial: the inventory already has a device with this serial and a subscriber (staff registered the CPE,
  *      or an earlier cycle found its subscriber), which is kept;
  *   2. by MAC: the CPE's WAN MAC is a subscriber's Calling-Station-Id binding (subscriber.mac);
  *   3. by PPPoE user name: the user name the CPE dials with is a subscriber's.
  */
-import type { Queryable } from '../../daemon/model/db.ts';
-import type { CpeRecord } from './parse.ts';
 
-export interface CpeWritten {
-  name: string;
-  serial: string;
-  subscriberId: number | null;
-  matched: 'serial' | 'mac' | 'username' | '';
-  /** The live evidence (MAC, user name) names another subscriber than the one kept by serial. */
-  conflict: boolean;
-  oldStatus: 'up' | 'down' | 'unknown' | null;
-  status: 'up' | 'down';
-}
-
-export interface CpeWriteResult {
-  written: CpeWritten[];
-  /** CPEs not written: a second CPE with the same serial or name, or a name another device already has. */
-  skipped: number;
-}
+import type { CpeRecord, CpeRegistry, CpeWriteResult, CpeWritten } from '../../contracts/telemetry/index.ts';
+import type { Queryable } from '../model/db.ts';
 
 /** Serial → name of devices whose name is not `cpe-<serial>` (staff named them), for the rows of their CPE. */
-export async function cpeNames(db: Queryable): Promise<Record<string, string>> {
+async function cpeNames(db: Queryable): Promise<Record<string, string>> {
   const { rows } = await db.query<{ serial: string; name: string }>(
     `SELECT serial, name FROM device WHERE serial IS NOT NULL AND name <> 'cpe-' || serial`,
   );
@@ -81,7 +65,7 @@ SELECT up.name, up.serial, up.subscriber_id AS "subscriberId", m.old_status AS "
 FROM up JOIN m ON m.serial = up.serial`;
 
 /** Writes the CPEs of a cycle; the statement reads the old status and the subscriber tables as they were before. */
-export async function writeCpes(db: Queryable, cpes: readonly CpeRecord[]): Promise<CpeWriteResult> {
+async function writeCpes(db: Queryable, cpes: readonly CpeRecord[]): Promise<CpeWriteResult> {
   const list = distinct(cpes);
   if (list.length === 0) return { written: [], skipped: cpes.length };
   const { rows } = await db.query<CpeWritten>(UPSERT, [
@@ -94,4 +78,8 @@ export async function writeCpes(db: Queryable, cpes: readonly CpeRecord[]): Prom
     list.map((c) => c.status),
   ]);
   return { written: rows, skipped: cpes.length - rows.length };
+}
+
+export function createCpeRegistry(db: Queryable): CpeRegistry {
+  return { names: () => cpeNames(db), write: (cpes) => writeCpes(db, cpes) };
 }

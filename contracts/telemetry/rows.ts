@@ -4,7 +4,7 @@
  * samples are produced (a worker thread, a remote poller) and hand over one buffer per batch: a batch crosses threads
  * and the network as bytes, never as objects, and ClickHouse parses it directly.
  */
-import { tsvMillis, tsvString } from '../daemon/store/clickhouse/tsv.ts';
+import { tsvMillis, tsvString } from '../tsv.ts';
 
 export const TELEMETRY_COLUMNS = ['ts', 'site', 'device', 'metric', 'instance', 'value'] as const;
 

@@ -1,6 +1,6 @@
 /**
  * The JetStream stream between remote pollers (`wispd collect --site`) and the daemon. Subjects are
- * `<prefix>.telemetry.<site>.<kind>`: kind `rows` carries TabSeparated telemetry rows (collectors/rows.ts), `status`
+ * `<prefix>.telemetry.<site>.<kind>`: kind `rows` carries TabSeparated telemetry rows (contracts/telemetry/rows.ts), `status`
  * a device going up or down, `polled` poll outcomes (both JSON). A message's Nats-Msg-Id is its batch id: JetStream
  * drops a publisher's retry within the duplicate window, ClickHouse a redelivery to the daemon (the id is the insert's
  * deduplication token).

@@ -1,34 +1,36 @@
 /**
- * A remote poller's devices, asked of the daemon over the bus (`inventory.targets`, with the collector's token) rather
- * than read from PostgreSQL: a tower site needs NATS and its token, not the database or the instance key. Asked again
- * when the daemon announces a change (`inventory.changed`) and every minute, in case an announcement was missed.
+ * A remote poller's devices, asked of the daemon (TARGETS_SUBJECT, with the collector's token) rather than read from
+ * PostgreSQL: a tower site needs NATS and its token, not the database or the instance key. Asked again when the daemon
+ * announces a change (TARGETS_CHANGED_SUBJECT) and every minute, in case an announcement was missed.
  */
-import { isWispdError, WispdError } from '../../daemon/errors.ts';
-import type { Logger } from '../../daemon/log.ts';
-import type { DeviceTarget } from '../../daemon/model/device.ts';
-import type { Bus, Subscription } from '../../daemon/store/bus/index.ts';
-import type { Inventory } from '../inventory.ts';
+import type { DeviceTarget, TargetSource, TargetsRequest } from '../../contracts/telemetry/index.ts';
+import { isWispdError, WispdError } from '../../daemon/lib/errors.ts';
+import type { Logger } from '../../daemon/lib/log.ts';
 
-export interface TargetsRequest {
+export interface RemoteTargetsDeps {
+  log: Logger;
   site: string;
   token: string;
+  /** Asks the daemon (a bus request); rejects with WISPD_BUS_HANDLER_FAILED when the daemon refused. */
+  ask(request: TargetsRequest): Promise<DeviceTarget[]>;
+  /** Calls `fn` on each change announcement; returns what stops it. */
+  onAnnounced(fn: () => void): () => void;
 }
 
 const REFRESH_MS = 60_000;
 const RETRY_MS = 2000;
 
-export function createRemoteInventory(deps: { log: Logger; bus: Bus; site: string; token: string }): Inventory {
-  const log = deps.log.child({ component: 'inventory' });
+export function createRemoteTargets(deps: RemoteTargetsDeps): TargetSource {
+  const log = deps.log.child({ component: 'targets' });
   let list: DeviceTarget[] = [];
   const listeners: Array<(t: readonly DeviceTarget[]) => void> = [];
   const counters = { reloads: 0, reload_errors: 0 };
   let timer: NodeJS.Timeout | undefined;
-  let sub: Subscription | undefined;
+  let unsubscribe: (() => void) | undefined;
   let running = false;
 
   async function reload(): Promise<void> {
-    const request: TargetsRequest = { site: deps.site, token: deps.token };
-    list = await deps.bus.request<DeviceTarget[]>('inventory.targets', request, { timeout: 10_000 });
+    list = await deps.ask({ site: deps.site, token: deps.token });
     counters.reloads++;
     for (const fn of listeners) fn(list);
   }
@@ -49,10 +51,10 @@ export function createRemoteInventory(deps: { log: Logger; bus: Bus; site: strin
   };
 
   return {
-    name: 'inventory',
+    name: 'targets',
     async start() {
       running = true;
-      sub = deps.bus.subscribe('inventory.changed', refresh);
+      unsubscribe = deps.onAnnounced(refresh);
       try {
         await reload();
       } catch (err) {
@@ -67,7 +69,7 @@ export function createRemoteInventory(deps: { log: Logger; bus: Bus; site: strin
     async stop() {
       running = false;
       clearTimeout(timer);
-      sub?.unsubscribe();
+      unsubscribe?.();
     },
     targets: () => list,
     onChange(fn) {

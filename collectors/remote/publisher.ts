@@ -17,6 +17,7 @@ import {
   type StatusChange,
   type TelemetrySink,
 } from '../../contracts/telemetry/index.ts';
+import { Backoff } from '../../daemon/lib/backoff.ts';
 import type { Component } from '../../daemon/lib/component.ts';
 import { WispdError } from '../../daemon/lib/errors.ts';
 import type { Logger } from '../../daemon/lib/log.ts';
@@ -45,7 +46,6 @@ interface Message {
 
 const encoder = new TextEncoder();
 const NEWLINE = 0x0a;
-const BACKOFF_MAX = 10_000;
 
 /** Splits TabSeparated rows into pieces of at most `max` bytes, at line ends. */
 function* piecesOf(body: Buffer, max: number): Generator<{ body: Buffer; rows: number }> {
@@ -99,7 +99,7 @@ export function createRemotePublisher(
 
   async function drain(): Promise<void> {
     const js = jetstream(deps.nats());
-    let backoff = 100;
+    const backoff = new Backoff(100, 10_000);
     while (running || queue.length > 0) {
       const m = queue[0];
       if (!m) break;
@@ -115,11 +115,10 @@ export function createRemotePublisher(
         counters.publish_failures++;
         warn('warn', { err: (err as Error).message, queued: queue.length }, 'publishing to JetStream failed; retrying');
         if (!running) break;
-        await new Promise((r) => setTimeout(r, backoff));
-        backoff = Math.min(BACKOFF_MAX, backoff * 2);
+        await new Promise((r) => setTimeout(r, backoff.fail()));
         continue;
       }
-      backoff = 100;
+      backoff.succeed();
       queue.shift();
       counters.messages++;
       if (m.kind === 'rows') {

@@ -4,23 +4,22 @@
  * token: a merged insert gets a token of its own (so an in-process retry cannot store it twice), a batch that came
  * with an id (a remote poller's, a pusher's) is inserted alone under that id (so a redelivery is not stored again).
  *
- * A write resolves once its rows are in ClickHouse or, when ClickHouse refused them, in the spool: files on disk that
- * are replayed, oldest first and with their tokens, when it answers again. Memory is bounded by `max_pending_rows`:
- * past it, writes are refused with WISPD_TELEMETRY_BACKPRESSURE and the producer decides (HTTP 429, NATS
- * redelivery, a poller counting drops).
+ * A write resolves once its rows are in ClickHouse or, when ClickHouse refused them, in the spool (telemetry-spool.ts),
+ * replayed oldest first with their tokens when it answers again. Memory is bounded by `max_pending_rows`: past it,
+ * writes are refused with WISPD_TELEMETRY_BACKPRESSURE and the producer decides (HTTP 429, NATS redelivery, a poller
+ * counting drops).
  */
 import { randomUUID } from 'node:crypto';
-import { readdirSync, statSync, unlinkSync } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { TelemetryConfig } from '../../config/schema.ts';
 import { type RowBatch, TELEMETRY_COLUMNS, type TelemetrySink } from '../../contracts/telemetry/index.ts';
+import { Backoff } from '../lib/backoff.ts';
 import type { Component } from '../lib/component.ts';
 import { WispdError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { sampledLog } from '../lib/sampled-log.ts';
 import type { ClickhouseStore } from '../store/clickhouse/index.ts';
 import type { DataDir } from '../store/datadir.ts';
+import { type SpooledBatch, TelemetrySpool } from './telemetry-spool.ts';
 
 export interface TelemetryWriter extends Component, TelemetrySink {
   /** Sends what waits now; resolves when it is stored (tests, benches, shutdown). */
@@ -42,30 +41,13 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-interface SpoolFile {
-  path: string;
-  token: string;
-  rows: number;
-  bytes: number;
-  at: number;
-}
-
 const MAX_IN_FLIGHT = 2;
-const BACKOFF_MIN = 50;
-const BACKOFF_MAX = 30_000;
 
 export function createTelemetryWriter(config: TelemetryConfig, deps: TelemetryWriterDeps): TelemetryWriter {
   const log = deps.log.child({ component: 'telemetry' });
   // Tokens of merged inserts never repeat across writers and restarts (ClickHouse remembers the last few thousand).
   const boot = randomUUID();
   const warn = sampledLog(log);
-  const settings = (token: string) => ({
-    insert_deduplication_token: token,
-    deduplicate_blocks_in_dependent_materialized_views: 1 as const,
-    // The rollup views group by their tables' whole sorting key, so an inserted rollup block never holds two rows to
-    // merge; looking for them anyway cost about a tenth of an insert's CPU (measured with bench/ingest.bench.ts).
-    optimize_on_insert: 0 as const,
-  });
   const counters = {
     rows: 0,
     inserts: 0,
@@ -73,8 +55,6 @@ export function createTelemetryWriter(config: TelemetryConfig, deps: TelemetryWr
     insert_failures: 0,
     refused_rows: 0,
     dropped_rows: 0,
-    spooled_rows: 0,
-    replayed_rows: 0,
   };
   let queue: Pending[] = [];
   let pendingRows = 0;
@@ -86,15 +66,30 @@ export function createTelemetryWriter(config: TelemetryConfig, deps: TelemetryWr
   let running = false;
   const idle: Array<() => void> = [];
 
-  let spoolDir = '';
-  const spool: SpoolFile[] = [];
-  let spoolBytes = 0;
-  let spoolSeq = 0;
+  let spool: TelemetrySpool | undefined;
   /** While ClickHouse refuses inserts, new groups go straight to the spool and the replayer probes with backoff. */
   let outage = false;
-  let backoff = 0;
+  const backoff = new Backoff(50, 30_000);
   let replaying: Promise<void> | undefined;
-  let replayTimer: NodeJS.Timeout | undefined;
+  let wakeReplay: (() => void) | undefined;
+
+  async function insert(body: Buffer, token: string, rows: number): Promise<void> {
+    await deps.clickhouse.insertTsv(
+      'telemetry_raw',
+      TELEMETRY_COLUMNS,
+      body,
+      {
+        insert_deduplication_token: token,
+        deduplicate_blocks_in_dependent_materialized_views: 1,
+        // The rollup views group by their tables' whole sorting key, so an inserted rollup block never holds two rows
+        // to merge; looking for them anyway cost about a tenth of an insert's CPU (bench/ingest.bench.ts).
+        optimize_on_insert: 0,
+      },
+      rows,
+    );
+    counters.inserts++;
+    counters.rows += rows;
+  }
 
   function kick(): void {
     while (running && inFlight < MAX_IN_FLIGHT && queue.length > 0) {
@@ -125,15 +120,14 @@ export function createTelemetryWriter(config: TelemetryConfig, deps: TelemetryWr
     return group;
   }
 
+  /** Into ClickHouse, or (in an outage, or when it refuses) the spool; the group's writes settle either way. */
   async function send(group: Pending[]): Promise<void> {
     const token = group[0]!.batch.id ?? `wispd:${boot}:${++seq}`;
     const body = group.length === 1 ? group[0]!.batch.body : Buffer.concat(group.map((p) => p.batch.body));
     const rows = group.reduce((n, p) => n + p.batch.rows, 0);
     if (!outage) {
       try {
-        await deps.clickhouse.insertTsv('telemetry_raw', TELEMETRY_COLUMNS, body, settings(token), rows);
-        counters.inserts++;
-        counters.rows += rows;
+        await insert(body, token, rows);
         for (const p of group) p.resolve();
         return;
       } catch (err) {
@@ -144,119 +138,81 @@ export function createTelemetryWriter(config: TelemetryConfig, deps: TelemetryWr
           'ClickHouse refused telemetry; spooling to disk',
         );
         outage = true;
-        scheduleReplay();
+        startReplay(true);
       }
     }
     try {
-      await toSpool(token, body, rows);
+      await spool!.add({ token, rows, at: group[0]!.at, body });
       for (const p of group) p.resolve();
+      // The replay may have found the spool empty while this batch was on its way to disk.
+      if (!outage) startReplay(false);
     } catch (err) {
       counters.dropped_rows += rows;
       const e = new WispdError(
         'WISPD_TELEMETRY_UNAVAILABLE',
         `telemetry cannot be stored now: ${(err as Error).message}`,
-        {
-          rows,
-        },
+        { rows },
       );
       for (const p of group) p.reject(e);
     }
   }
 
-  async function toSpool(token: string, body: Buffer, rows: number): Promise<void> {
-    if (config.spool_mb === 0) throw new Error('ClickHouse is unavailable and the spool is off (telemetry.spool_mb)');
-    if (spoolBytes + body.length > config.spool_mb * 1024 * 1024) {
-      throw new Error(`ClickHouse is unavailable and the spool is full (telemetry.spool_mb = ${config.spool_mb})`);
-    }
-    const name = `${String(++spoolSeq).padStart(12, '0')}.${rows}.${Buffer.from(token).toString('base64url')}.tsv`;
-    const path = join(spoolDir, name);
-    const fh = await open(path, 'w');
-    try {
-      await fh.writeFile(body);
-      await fh.datasync();
-    } finally {
-      await fh.close();
-    }
-    spool.push({ path, token, rows, bytes: body.length, at: Date.now() });
-    spoolBytes += body.length;
-    counters.spooled_rows += rows;
+  const insertSpooled = (b: SpooledBatch) => insert(b.body, b.token, b.rows);
+
+  /** Replays the spool until it is empty, waiting (backoff) after each failure; one replay at a time. */
+  function startReplay(waitFirst: boolean): void {
+    if (replaying || !running) return;
+    replaying = replayUntilEmpty(waitFirst).finally(() => {
+      replaying = undefined;
+    });
   }
 
-  function scanSpool(): void {
-    for (const name of readdirSync(spoolDir).sort()) {
-      const m = /^(\d+)\.(\d+)\.([A-Za-z0-9_-]+)\.tsv$/.exec(name);
-      if (!m) continue;
-      const path = join(spoolDir, name);
-      const st = statSync(path);
-      spool.push({
-        path,
-        token: Buffer.from(m[3]!, 'base64url').toString(),
-        rows: Number(m[2]),
-        bytes: st.size,
-        at: st.mtimeMs,
-      });
-      spoolBytes += st.size;
-      spoolSeq = Math.max(spoolSeq, Number(m[1]));
-    }
-  }
-
-  function scheduleReplay(): void {
-    if (replayTimer || replaying || !running) return;
-    backoff = backoff === 0 ? BACKOFF_MIN : Math.min(BACKOFF_MAX, backoff * 2);
-    replayTimer = setTimeout(() => {
-      replayTimer = undefined;
-      replaying = replay().finally(() => {
-        replaying = undefined;
-      });
-    }, backoff);
-  }
-
-  /** Sends the spool oldest first; on the first failure waits (backoff) and starts again. */
-  async function replay(): Promise<void> {
+  async function replayUntilEmpty(waitFirst: boolean): Promise<void> {
+    if (waitFirst) await pause(backoff.fail());
     while (running) {
-      const file = spool[0];
-      if (!file) {
-        if (outage)
-          log.info({ replayed_rows: counters.replayed_rows }, 'ClickHouse takes telemetry again; spool empty');
-        outage = false;
-        backoff = 0;
-        return;
-      }
       try {
-        const body = await readFile(file.path);
-        await deps.clickhouse.insertTsv('telemetry_raw', TELEMETRY_COLUMNS, body, settings(file.token), file.rows);
+        if (!(await spool!.replay(insertSpooled, () => running))) return;
       } catch (err) {
-        warn('warn', { err: (err as Error).message, spooled: spool.length }, 'telemetry replay failed; retrying');
-        scheduleReplay();
-        return;
+        warn('warn', { err: (err as Error).message, spooled: spool!.backlog }, 'telemetry replay failed; retrying');
+        await pause(backoff.fail());
+        continue;
       }
-      counters.inserts++;
-      counters.rows += file.rows;
-      counters.replayed_rows += file.rows;
-      spool.shift();
-      spoolBytes -= file.bytes;
-      try {
-        unlinkSync(file.path);
-      } catch {
-        // already gone
-      }
+      if (outage)
+        log.info({ replayed_rows: spool!.counters.replayed_rows }, 'ClickHouse takes telemetry again; spool empty');
+      outage = false;
+      backoff.succeed();
+      return;
     }
+  }
+
+  /** A wait that `wakeReplay` (a stop, a drain) cuts short. */
+  function pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        wakeReplay = undefined;
+        resolve();
+      }, ms);
+      wakeReplay = () => {
+        clearTimeout(timer);
+        wakeReplay = undefined;
+        resolve();
+      };
+    });
   }
 
   return {
     name: 'telemetry',
 
     async start() {
-      spoolDir = deps.dataDir.sub('spool/telemetry', true);
-      scanSpool();
+      spool = new TelemetrySpool(deps.dataDir.sub('spool/telemetry', true), config.spool_mb, log);
+      await spool.open();
       running = true;
       accepting = true;
       timer = setInterval(kick, config.batch_interval);
       timer.unref();
-      if (spool.length > 0) {
-        log.info({ files: spool.length, bytes: spoolBytes }, 'replaying spooled telemetry');
+      if (spool.backlog > 0) {
         outage = true;
-        scheduleReplay();
+        startReplay(true);
       }
     },
 
@@ -266,8 +222,9 @@ export function createTelemetryWriter(config: TelemetryConfig, deps: TelemetryWr
       // What waits is stored (in ClickHouse or the spool) before the process goes.
       await this.flush();
       running = false;
-      clearTimeout(replayTimer);
+      wakeReplay?.();
       await replaying;
+      await spool?.close();
     },
 
     write(batch) {
@@ -302,31 +259,31 @@ export function createTelemetryWriter(config: TelemetryConfig, deps: TelemetryWr
 
     async drainSpool(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
-      while (spool.length > 0 && Date.now() < deadline) {
-        if (!replaying && !replayTimer) {
-          backoff = 0;
-          scheduleReplay();
-        }
+      while (spool!.backlog > 0 && Date.now() < deadline) {
+        if (replaying) wakeReplay?.();
+        else startReplay(false);
         await new Promise((r) => setTimeout(r, 20));
       }
-      return spool.length === 0;
+      return spool!.backlog === 0;
     },
 
     counters: () => ({
       ...counters,
+      ...(spool?.counters ?? { spooled_rows: 0, replayed_rows: 0 }),
       pending_rows: pendingRows,
       in_flight: inFlight,
-      spool_files: spool.length,
-      spool_bytes: spoolBytes,
+      spool_batches: spool?.backlog ?? 0,
+      spool_segments: spool?.segments ?? 0,
+      spool_bytes: spool?.bytes ?? 0,
       lag_ms: Math.max(
         0,
-        Date.now() - Math.min(queue[0]?.at ?? Number.POSITIVE_INFINITY, spool[0]?.at ?? Number.POSITIVE_INFINITY),
+        Date.now() - Math.min(queue[0]?.at ?? Number.POSITIVE_INFINITY, spool?.oldestAt ?? Number.POSITIVE_INFINITY),
       ),
       outage: outage ? 1 : 0,
     }),
 
     describe: () =>
       `telemetry_raw, ${config.batch_rows} rows or ${config.batch_interval} ms per insert` +
-      (spool.length ? `, ${spool.length} spooled batches to replay` : ''),
+      (spool?.backlog ? `, ${spool.backlog} spooled batches to replay` : ''),
   };
 }

@@ -1,5 +1,6 @@
 /** Subscribers (services): credentials, plan, status, static address, MAC binding. Passwords are sealed at rest. */
 
+import { parse as parseCsv } from 'csv-parse/sync';
 import { ipFamily } from '../lib/ip.ts';
 import { normalizeMac } from '../lib/mac.ts';
 import type { SecretBox } from '../security/secret-box.ts';
@@ -231,34 +232,10 @@ export interface ImportResult {
   errors: Array<{ line: number; message: string }>;
 }
 
-/** One CSV line into fields: commas separate, double quotes may enclose a field ("" is a quote inside one). */
-export function splitCsvLine(raw: string): string[] {
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < raw.length; i++) {
-    const c = raw[i]!;
-    if (quoted) {
-      if (c === '"' && raw[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"' && field.trim() === '') {
-      quoted = true;
-      field = '';
-    } else if (c === ',') {
-      fields.push(field.trim());
-      field = '';
-    } else field += c;
-  }
-  fields.push(quoted ? field : field.trim());
-  return fields;
-}
-
 /**
- * Reads `username,password,plan` lines (a header line is recognised and skipped; a field may be double-quoted).
- * Returns the rows and the lines that could not be read.
+ * Reads `username,password,plan` records (RFC 4180 through csv-parse: a field may be double-quoted, hold commas or
+ * newlines; a header line is recognised and skipped; lines starting with # are comments). Returns the rows and the
+ * records that could not be read, each with the line it starts on.
  */
 export function parseSubscriberCsv(text: string): {
   rows: ImportRow[];
@@ -266,17 +243,30 @@ export function parseSubscriberCsv(text: string): {
 } {
   const rows: ImportRow[] = [];
   const errors: Array<{ line: number; message: string }> = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = i + 1;
-    if (raw.trim() === '' || raw.startsWith('#')) return;
-    const fields = splitCsvLine(raw);
-    if (line === 1 && fields[0]?.toLowerCase() === 'username') return;
-    if (fields.length !== 3 || fields.some((f) => f === '')) {
+  const records = parseCsv(text, {
+    relax_column_count: true,
+    skip_empty_lines: true,
+    trim: true,
+    comment: '#',
+    comment_no_infix: true,
+    info: true,
+    skip_records_with_error: true,
+    on_skip: (err) => {
+      if (err) errors.push({ line: Number(err.lines), message: err.message });
+      return undefined;
+    },
+  }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
+  for (const { record, info } of records) {
+    // csv-parse counts lines to the end of a record; a quoted field may span several.
+    const line = info.lines - record.reduce((n, f) => n + (f.match(/\n/g)?.length ?? 0), 0);
+    if (line === 1 && record[0]?.toLowerCase() === 'username') continue;
+    if (record.length !== 3 || record.some((f) => f === '')) {
       errors.push({ line, message: 'expected username,password,plan' });
-      return;
+      continue;
     }
-    rows.push({ line, username: fields[0]!, password: fields[1]!, plan: fields[2]! });
-  });
+    rows.push({ line, username: record[0]!, password: record[1]!, plan: record[2]! });
+  }
+  errors.sort((a, b) => a.line - b.line);
   return { rows, errors };
 }
 

@@ -129,17 +129,24 @@ t.test('alongside a running daemon', async (t) => {
     const csv = `${dir}/subs.csv`;
     writeFileSync(
       csv,
-      'username,password,plan\ncarol,pw-c,home-20\n"dave, jr",pw-d,home-20\nalice,again,home-20\nbroken line\nerin,pw-e,no-such-plan\n',
+      'username,password,plan\ncarol,pw-c,home-20\n"dave, jr",pw-d,home-20\nalice,again,home-20\nbroken line\nerin,pw-e,no-such-plan\n' +
+        'fred,pw-f,"home\n20"\ngina,"pw ""g""",home-20\n',
     );
     const imp = run('subscriber', 'import', csv);
     t.equal(imp.code, 1, 'lines with errors make the exit code 1');
-    t.match(imp.stdout, 'imported 2, skipped 1 (already there), 2 with errors');
-    t.match(imp.stderr, /importing: 4\/4 \(100%\)/);
+    t.match(imp.stdout, 'imported 3, skipped 1 (already there), 3 with errors');
+    t.match(imp.stderr, /importing: 6\/6 \(100%\)/);
     t.match(imp.stderr, `${csv}:5: expected username,password,plan`);
     t.match(imp.stderr, `${csv}:6: no plan "no-such-plan"`);
+    t.match(
+      imp.stderr,
+      `${csv}:7: no plan "home\\n20"`,
+      'a quoted field with a newline is one field of one record, named by the line it starts on',
+    );
     const list = run('subscriber', 'list');
     t.match(list.stdout, /^alice\s+home-20\s+active\s+100\.64\.0\.5\s+aa:bb:cc:dd:ee:ff$/m);
     t.match(list.stdout, /^dave, jr\s+home-20\s+active/m, 'a quoted field with a comma');
+    t.match(list.stdout, /^gina\s+home-20\s+active/m, 'and the record after one of two lines');
     t.equal(run('subscriber', 'set', 'alice', '--status', 'suspended').code, 0);
     const show = run('subscriber', 'show', 'alice');
     t.match(show.stdout, /status:\s+suspended/);

@@ -84,19 +84,35 @@ t.test('telemetry writer', async (t) => {
     await w.start();
     server.pause();
     await Promise.all([w.write(batch('ap-3', 300)), w.write(batch('ap-3', 300, 'remote:7'))]);
-    t.match(w.counters(), { spooled_rows: 600, spool_files: 2, outage: 1 }, 'acknowledged from the spool');
+    t.match(w.counters(), { spooled_rows: 600, spool_batches: 2, outage: 1 }, 'acknowledged from the spool');
     await w.stop();
 
     w = createTelemetryWriter(config, { log, clickhouse: ch, dataDir });
     await w.start();
-    t.equal(w.counters().spool_files, 2, 'the new writer finds the spooled batches');
+    t.equal(w.counters().spool_batches, 2, 'the new writer finds the spooled batches');
     await w.write(batch('ap-3', 100));
     server.resume();
     t.ok(await w.drainSpool(20_000), 'the spool drains once ClickHouse answers');
     await w.flush();
     t.equal(await count('ap-3'), 700, 'every row once');
     // The batch written during the outage went to the spool behind the others, keeping the order.
-    t.match(w.counters(), { replayed_rows: 700, spool_files: 0, outage: 0 });
+    t.match(w.counters(), { replayed_rows: 700, spool_batches: 0, outage: 0 });
+    await w.stop();
+  });
+
+  t.test('a replay that failed is tried again by itself once ClickHouse answers', async (t) => {
+    const w = createTelemetryWriter(config, { log, clickhouse: ch, dataDir });
+    await w.start();
+    server.pause();
+    await w.write(batch('ap-6', 50, 'retry:1'));
+    // Several replays fail meanwhile (backoff 50 ms, 100 ms, 200 ms…).
+    await new Promise((r) => setTimeout(r, 500));
+    t.equal(w.counters().spool_batches, 1, 'still waiting');
+    server.resume();
+    const deadline = Date.now() + 15_000;
+    while ((w.counters().spool_batches ?? 0) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    t.match(w.counters(), { spool_batches: 0, outage: 0 }, 'replayed without anyone asking');
+    t.equal(await count('ap-6'), 50);
     await w.stop();
   });
 

@@ -5,14 +5,14 @@
  * ClickHouse outage the same range is sent again with the same token, so every acknowledged record is stored exactly
  * once. ClickHouse being down only makes the spool grow.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { open } from 'node:fs/promises';
 import type { AccountingConfig } from '../../../config/schema.ts';
+import { Backoff } from '../../lib/backoff.ts';
 import type { Component } from '../../lib/component.ts';
 import type { Logger } from '../../lib/log.ts';
 import { sampledLog } from '../../lib/sampled-log.ts';
 import type { ClickhouseStore } from '../../store/clickhouse/index.ts';
 import type { DataDir } from '../../store/datadir.ts';
+import { SpoolCheckpoint } from '../../store/spool/checkpoint.ts';
 import { Spool, type SpoolRecord } from '../../store/spool/index.ts';
 import { ACCOUNTING_COLUMNS, type AcctRecord, recordTsv } from './record.ts';
 
@@ -40,57 +40,37 @@ interface Checkpoint {
   intent?: { from: number; to: number; token: string };
 }
 
-const BACKOFF_MIN = 20;
-const BACKOFF_MAX = 30_000;
-
 export function createAccounting(config: AccountingConfig, deps: AccountingDeps): Accounting {
   const log = deps.log.child({ component: 'accounting' });
   const warn = sampledLog(log);
   const dir = deps.dataDir.sub('spool', true);
-  const checkpointPath = `${dir}/acct.checkpoint`;
+  const checkpoint = new SpoolCheckpoint<Checkpoint>(`${dir}/acct.checkpoint`, { acked: 0 });
   const spool = new Spool(dir, {
     name: 'acct',
     groupCommitMs: config.group_commit,
     segmentBytes: config.segment_mb << 20,
   });
   const counters = { records: 0, rows_written: 0, batches: 0, insert_failures: 0, retries_pending: 0 };
-  let checkpoint: Checkpoint = { acked: 0 };
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
-  let backoff = 0;
-
-  function readCheckpoint(): Checkpoint {
-    try {
-      return JSON.parse(readFileSync(checkpointPath, 'utf8')) as Checkpoint;
-    } catch {
-      return { acked: 0 };
-    }
-  }
-
-  async function saveCheckpoint(next: Checkpoint): Promise<void> {
-    const tmp = `${checkpointPath}.tmp`;
-    writeFileSync(tmp, JSON.stringify(next));
-    const fh = await open(tmp, 'r');
-    await fh.datasync();
-    await fh.close();
-    renameSync(tmp, checkpointPath);
-    checkpoint = next;
-  }
+  const backoff = new Backoff(20, 30_000);
+  /** Records on disk not yet in ClickHouse. */
+  const backlog = () => spool.durableSeq - checkpoint.value.acked;
 
   /** Sends one batch; false when there was nothing to send. */
   async function sendBatch(): Promise<boolean> {
-    let intent = checkpoint.intent;
+    let intent = checkpoint.value.intent;
     let records: SpoolRecord[];
     if (intent) {
       records = await spool.read(intent.from, intent.to - intent.from + 1);
     } else {
-      records = await spool.read(checkpoint.acked + 1, config.batch_rows);
+      records = await spool.read(checkpoint.value.acked + 1, config.batch_rows);
       if (records.length === 0) return false;
       const from = records[0]!.seq;
       const to = records[records.length - 1]!.seq;
       intent = { from, to, token: `${deps.instance()}:acct:${from}-${to}` };
-      await saveCheckpoint({ acked: checkpoint.acked, intent });
+      await checkpoint.save({ acked: checkpoint.value.acked, intent });
     }
     if (records.length > 0) {
       const instance = deps.instance();
@@ -103,7 +83,7 @@ export function createAccounting(config: AccountingConfig, deps: AccountingDeps)
     }
     counters.rows_written += records.length;
     counters.batches++;
-    await saveCheckpoint({ acked: intent.to });
+    await checkpoint.save({ acked: intent.to });
     spool.release(intent.to);
     return true;
   }
@@ -113,24 +93,23 @@ export function createAccounting(config: AccountingConfig, deps: AccountingDeps)
       let sent = false;
       try {
         sent = await sendBatch();
-        if (backoff > 0) log.info({ backlog: spool.durableSeq - checkpoint.acked }, 'ClickHouse writes resumed');
-        backoff = 0;
+        if (backoff.succeed()) log.info({ backlog: backlog() }, 'ClickHouse writes resumed');
         counters.retries_pending = 0;
       } catch (err) {
         counters.insert_failures++;
         counters.retries_pending = 1;
-        backoff = Math.min(BACKOFF_MAX, backoff === 0 ? BACKOFF_MIN : backoff * 2);
+        const retryMs = backoff.fail();
         warn(
           'warn',
-          { err: (err as Error).message, retry_ms: backoff, backlog: spool.durableSeq - checkpoint.acked },
+          { err: (err as Error).message, retry_ms: retryMs, backlog: backlog() },
           'writing accounting to ClickHouse failed; records stay in the spool',
         );
       }
       if (!running) break;
-      const full = spool.durableSeq - checkpoint.acked >= config.batch_rows;
-      if (sent && full && backoff === 0) continue;
+      const full = backlog() >= config.batch_rows;
+      if (sent && full && !backoff.failing) continue;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, backoff || config.batch_interval);
+        const timer = setTimeout(resolve, backoff.delay || config.batch_interval);
         wake = () => {
           clearTimeout(timer);
           resolve();
@@ -143,14 +122,13 @@ export function createAccounting(config: AccountingConfig, deps: AccountingDeps)
   return {
     name: 'accounting',
     async start() {
-      checkpoint = readCheckpoint();
-      await spool.open(checkpoint.acked);
+      checkpoint.load();
+      await spool.open(checkpoint.value.acked);
       spool.onDurable(() => {
-        if (backoff === 0 && spool.durableSeq - checkpoint.acked >= config.batch_rows) wake?.();
+        if (!backoff.failing && backlog() >= config.batch_rows) wake?.();
       });
-      const backlog = spool.durableSeq - checkpoint.acked;
       log.info(
-        { spool: dir, backlog, acked: checkpoint.acked, replaying: checkpoint.intent ?? null },
+        { spool: dir, backlog: backlog(), acked: checkpoint.value.acked, replaying: checkpoint.value.intent ?? null },
         'accounting spool open',
       );
       running = true;
@@ -176,22 +154,22 @@ export function createAccounting(config: AccountingConfig, deps: AccountingDeps)
     counters: () => ({
       ...counters,
       ...spool.counters,
-      acked: checkpoint.acked,
-      backlog: spool.durableSeq - checkpoint.acked,
-      segments: spool.stats(checkpoint.acked).segments,
+      acked: checkpoint.value.acked,
+      backlog: backlog(),
+      segments: spool.stats(checkpoint.value.acked).segments,
     }),
-    describe: () => `spool ${dir} (${spool.durableSeq - checkpoint.acked} records waiting for ClickHouse)`,
+    describe: () => `spool ${dir} (${backlog()} records waiting for ClickHouse)`,
     record(rec) {
       counters.records++;
       return spool.append(recordTsv(rec));
     },
     async drain(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
-      while (checkpoint.acked < spool.durableSeq && Date.now() < deadline) {
+      while (checkpoint.value.acked < spool.durableSeq && Date.now() < deadline) {
         wake?.();
         await new Promise((r) => setTimeout(r, 20));
       }
-      return checkpoint.acked >= spool.durableSeq;
+      return checkpoint.value.acked >= spool.durableSeq;
     },
   };
 }

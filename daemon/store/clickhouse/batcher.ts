@@ -4,6 +4,7 @@
  * is bounded: past `maxBuffered` the oldest rows are dropped and counted, so an outage never grows memory without end.
  */
 import type { ClickhouseConfig } from '../../../config/schema.ts';
+import { Backoff } from '../../lib/backoff.ts';
 import type { Logger } from '../../lib/log.ts';
 import { sampledLog } from '../../lib/sampled-log.ts';
 import type { ClickhouseStore } from './index.ts';
@@ -32,7 +33,7 @@ export class Batcher {
   #timer: NodeJS.Timeout | undefined;
   #sending: Promise<void> | undefined;
   #backoffUntil = 0;
-  #backoff = 0;
+  readonly #backoff = new Backoff(20, 30_000);
 
   constructor(store: ClickhouseStore, table: string, columns: readonly string[], opts: BatcherOptions, log: Logger) {
     this.#store = store;
@@ -78,13 +79,12 @@ export class Batcher {
         () => {
           this.counters.rows += batch.length;
           this.counters.batches++;
-          this.#backoff = 0;
+          this.#backoff.succeed();
         },
         (err) => {
           this.counters.failures++;
           this.#rows.unshift(...batch);
-          this.#backoff = Math.min(30_000, this.#backoff ? this.#backoff * 2 : 20);
-          this.#backoffUntil = Date.now() + this.#backoff;
+          this.#backoffUntil = Date.now() + this.#backoff.fail();
           this.#warn(
             'warn',
             { table: this.#table, err: (err as Error).message, buffered: this.#rows.length },

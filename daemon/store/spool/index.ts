@@ -32,6 +32,7 @@ export interface SpoolOptions {
 interface Segment {
   first: number;
   path: string;
+  bytes: number;
 }
 
 const NEWLINE = 0x0a;
@@ -41,7 +42,6 @@ export class Spool {
   readonly #opts: SpoolOptions;
   #segments: Segment[] = [];
   #fh: FileHandle | undefined;
-  #segmentSize = 0;
   /** Last sequence number handed out, and last one on disk. */
   #lastSeq = 0;
   #durableSeq = 0;
@@ -82,16 +82,16 @@ export class Spool {
     const prefix = `${this.#opts.name}-`;
     this.#segments = readdirSync(this.dir)
       .filter((f) => f.startsWith(prefix) && f.endsWith('.log'))
-      .map((f) => ({ first: Number(f.slice(prefix.length, -4)), path: join(this.dir, f) }))
+      .map((f) => ({ first: Number(f.slice(prefix.length, -4)), path: join(this.dir, f), bytes: 0 }))
       .filter((s) => Number.isSafeInteger(s.first))
       .sort((a, b) => a.first - b.first);
     this.#lastSeq = after;
     const last = this.#segments.at(-1);
     if (last) this.#lastSeq = Math.max(after, this.#recover(last));
     this.#durableSeq = this.#lastSeq;
+    for (const seg of this.#segments) seg.bytes = statSync(seg.path).size;
     if (last) {
       this.#fh = await open(last.path, 'a');
-      this.#segmentSize = statSync(last.path).size;
     } else {
       await this.#roll();
     }
@@ -142,8 +142,7 @@ export class Spool {
     const first = this.#lastSeq + 1;
     const path = join(this.dir, `${this.#opts.name}-${String(first).padStart(16, '0')}.log`);
     this.#fh = await open(path, 'a');
-    this.#segments.push({ first, path });
-    this.#segmentSize = 0;
+    this.#segments.push({ first, path, bytes: 0 });
   }
 
   /** Appends one record (one line of text, no newline in it); resolves with its sequence number once on disk. */
@@ -191,11 +190,12 @@ export class Spool {
       await fh.datasync();
       this.counters.fsyncs++;
       this.counters.bytes += bytes;
-      this.#segmentSize += bytes;
+      const current = this.#segments.at(-1)!;
+      current.bytes += bytes;
       this.#durableSeq = waiters[waiters.length - 1]!.seq;
       for (const w of waiters) w.resolve(w.seq);
       this.#onDurable?.();
-      if (this.#segmentSize >= this.#opts.segmentBytes) {
+      if (current.bytes >= this.#opts.segmentBytes) {
         await this.#roll();
         this.counters.segments_rolled++;
       }
@@ -280,6 +280,13 @@ export class Spool {
     await this.#flush();
     await this.#fh?.close();
     this.#fh = undefined;
+  }
+
+  /** The size of the segment files on disk (what is not released yet, and the rest of their segments). */
+  get bytes(): number {
+    let n = 0;
+    for (const seg of this.#segments) n += seg.bytes;
+    return n;
   }
 
   /** Records written but not yet released, and the files they are in. */

@@ -7,7 +7,7 @@
 // pap/chap/mschap, detail file for accounting; its default thread pool).
 // Usage: node --import=tsx bench/radius.bench.ts [--users 10000] [--seconds 4] [--fixed-rps 5000] [--modes pap,chap,mschapv2,acct]
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
@@ -17,6 +17,7 @@ import { addPlan } from '../daemon/model/plan.ts';
 import { importSubscribers } from '../daemon/model/subscriber.ts';
 import { loadSecretBox } from '../daemon/security/secret-box.ts';
 import { DataDir } from '../daemon/store/datadir.ts';
+import { FREERADIUS, runFreeradius, writeFreeradiusConfig } from '../test/helpers/freeradius.ts';
 import { report, spawnWispd, waitForLine } from './lib.ts';
 import { BUCKET_US, BUCKETS, type Job, type LoadResult, type Mode } from './radius-shared.ts';
 
@@ -192,77 +193,24 @@ async function freePort(): Promise<number> {
 }
 
 async function startFreeradius(): Promise<Server | undefined> {
-  const binary = ['/usr/sbin/freeradius', '/usr/sbin/radiusd'].find((b) => {
-    try {
-      readFileSync(b);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-  if (!binary) {
+  if (!existsSync(FREERADIUS)) {
     report('radius.peer', { note: 'FreeRADIUS is not installed (apt-get install freeradius): wispd measured alone' });
     return undefined;
   }
   progress(`starting FreeRADIUS with ${USERS} users`);
   const dir = join(work, 'freeradius');
-  for (const d of ['log', 'run', 'radacct']) mkdirSync(join(dir, d), { recursive: true });
   const [auth, acct] = [await freePort(), await freePort()];
-  writeFileSync(join(dir, 'dictionary'), '$INCLUDE /usr/share/freeradius/dictionary\n');
-  writeFileSync(
-    join(dir, 'users'),
-    Array.from(
-      { length: USERS },
-      (_, i) =>
-        `user${i} Cleartext-Password := "pw-${i}"\n\tMikrotik-Rate-Limit = "5M/20M",\n\tAcct-Interim-Interval = 300\n`,
-    ).join(''),
-  );
-  writeFileSync(
-    join(dir, 'radiusd.conf'),
-    `prefix = /usr
-exec_prefix = /usr
-sysconfdir = /etc
-localstatedir = /var
-sbindir = /usr/sbin
-logdir = ${dir}/log
-raddbdir = ${dir}
-radacctdir = ${dir}/radacct
-name = freeradius
-confdir = \${raddbdir}
-modconfdir = \${confdir}/mods-config
-run_dir = ${dir}/run
-db_dir = \${raddbdir}
-libdir = /usr/lib/freeradius
-pidfile = \${run_dir}/\${name}.pid
-max_request_time = 30
-cleanup_delay = 5
-max_requests = 65536
-hostname_lookups = no
-log {
-	destination = files
-	file = \${logdir}/radius.log
-	auth = no
-}
-security {
-	max_attributes = 200
-	reject_delay = 0
-	status_server = yes
-	allow_vulnerable_openssl = yes
-}
-thread pool {
+  writeFreeradiusConfig(dir, {
+    maxRequests: 65536,
+    threadPool: `thread pool {
 	start_servers = 5
 	max_servers = 32
 	min_spare_servers = 3
 	max_spare_servers = 10
 	max_requests_per_server = 0
-}
-client bench {
-	ipaddr = 127.0.0.1
-	secret = ${SECRET}
-	require_message_authenticator = yes
-}
-modules {
-	files {
+}`,
+    clients: [{ name: 'bench', ipaddr: '127.0.0.1', secret: SECRET, requireMessageAuthenticator: true }],
+    modules: `	files {
 		filename = \${confdir}/users
 	}
 	pap {
@@ -273,13 +221,12 @@ modules {
 	mschap {
 	}
 	detail {
-		filename = \${radacctdir}/detail
+		filename = ${dir}/detail
 		permissions = 0600
 		header = "%t"
 		locking = no
-	}
-}
-server default {
+	}`,
+    servers: `server default {
 	listen {
 		type = auth
 		ipaddr = 127.0.0.1
@@ -310,17 +257,18 @@ server default {
 	accounting {
 		detail
 	}
-}
-`,
+}`,
+  });
+  writeFileSync(
+    join(dir, 'users'),
+    Array.from(
+      { length: USERS },
+      (_, i) =>
+        `user${i} Cleartext-Password := "pw-${i}"\n\tMikrotik-Rate-Limit = "5M/20M",\n\tAcct-Interim-Interval = 300\n`,
+    ).join(''),
   );
-  const child = spawn(binary, ['-f', '-d', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = await runFreeradius(dir);
   children.push(child);
-  // Ready when it answers Status-Server-free traffic: one authentication.
-  for (let i = 0; i < 100; i++) {
-    const r = await load(auth, 'pap', 100, 0.2);
-    if (r.received > 0) break;
-    await new Promise((res) => setTimeout(res, 100));
-  }
   return { name: 'freeradius', pid: child.pid!, auth, acct };
 }
 

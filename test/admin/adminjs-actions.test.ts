@@ -7,10 +7,9 @@ import t from 'tap';
 import { addNas } from '../../daemon/model/nas.ts';
 import { addPlan } from '../../daemon/model/plan.ts';
 import { addSubscriber } from '../../daemon/model/subscriber.ts';
-import { Attr, attr, buildRequest, Code, u32 } from '../../daemon/radius/codec/index.ts';
 import { startNasStandIn } from '../helpers/freeradius-nas.ts';
 import { wispd } from '../helpers/proc.ts';
-import { eventually, startDaemon, UdpClient } from '../helpers/radius.ts';
+import { accountingRequest, eventually, startDaemon } from '../helpers/radius.ts';
 
 const SECRET = 'nas-coa-secret';
 const PASSWORD = 'long enough password';
@@ -25,13 +24,7 @@ for (const role of ['admin', 'support'] as const) {
   });
   if (r.code !== 0) throw new Error(r.stderr);
 }
-await addNas(d.db, d.box, {
-  name: 'ccr1',
-  address: '127.0.0.1',
-  secret: SECRET,
-  vendor: 'mikrotik',
-  coaPort: nas.port,
-});
+await addNas(d.db, d.box, nas.nas('ccr1', '127.0.0.1', 'mikrotik'));
 await addPlan(d.db, { name: 'home', rateDown: 20_000_000, rateUp: 5_000_000 });
 await addPlan(d.db, { name: 'capped', rateDown: 20_000_000, rateUp: 5_000_000, fupQuota: 2 ** 30, fupPeriod: 'month' });
 for (const u of ['alice', 'nak-me', 'sam', 'sue']) {
@@ -39,23 +32,8 @@ for (const u of ['alice', 'nak-me', 'sam', 'sue']) {
 }
 await addSubscriber(d.db, d.box, { username: 'tina', password: 'tina-pw', plan: 'capped' });
 
-async function acctStart(username: string, sid: string, ip: string) {
-  const client = await UdpClient.open('127.0.0.1');
-  const pkt = buildRequest(
-    Code.AccountingRequest,
-    9,
-    [
-      attr(Attr.UserName, Buffer.from(username)),
-      attr(Attr.AcctStatusType, u32(1)),
-      attr(Attr.AcctSessionId, Buffer.from(sid)),
-      attr(Attr.FramedIpAddress, Buffer.from(ip.split('.').map(Number))),
-    ],
-    Buffer.from(SECRET),
-  );
-  const reply = await client.request(pkt, d.acctPort, 2000);
-  client.close();
-  return reply?.[0] === Code.AccountingResponse;
-}
+const acctStart = (username: string, sid: string, ip: string) =>
+  accountingRequest(d.acctPort, SECRET, { username, sid, ip });
 // The NAS becomes known to the listener through the change log: the first Start is retried until it is.
 await eventually(() => acctStart('alice', 'a-1', '100.64.0.1'), 10_000);
 for (const [u, sid, ip] of [

@@ -14,29 +14,12 @@ import { addPlan } from '../../daemon/model/plan.ts';
 import { createStaff, STAFF_ROLES, type StaffRole } from '../../daemon/model/staff.ts';
 import { addSubscriber } from '../../daemon/model/subscriber.ts';
 import { SecretBox } from '../../daemon/security/secret-box.ts';
-import { coreMigrations as clickhouseMigrations, createClickhouse } from '../../daemon/store/clickhouse/index.ts';
-import { DataDir } from '../../daemon/store/datadir.ts';
-import { coreMigrations, createPostgres } from '../../daemon/store/postgres/index.ts';
-import { defaults, freshPostgres, repoRoot, silentLog, tmpDir } from '../helpers/env.ts';
+import { repoRoot, silentLog } from '../helpers/env.ts';
 import { Child } from '../helpers/proc.ts';
+import { testStores } from '../helpers/stores.ts';
 
 const log = silentLog();
-const url = await freshPostgres(t);
-const dataDir = new DataDir(tmpDir(t));
-dataDir.acquireOrThrow();
-t.teardown(() => dataDir.release());
-const postgres = createPostgres(
-  { url: url ?? '', pool_size: 4, connect_timeout: 5000, embedded_port: 0 },
-  { log, dataDir, migrations: coreMigrations() },
-);
-await postgres.start();
-t.teardown(() => postgres.stop());
-const clickhouse = createClickhouse(
-  { ...defaults.clickhouse, url: '', database: 'wispd', username: '', password: '', request_timeout: 30_000 },
-  { log, dataDir, migrations: clickhouseMigrations() },
-);
-await clickhouse.start();
-t.teardown(() => clickhouse.stop());
+const { postgres, clickhouse } = await testStores(t);
 
 const box = new SecretBox(Buffer.alloc(32, 7));
 const config: AdminConfig = loadConfig(schema, { text: '', env: {} }).admin;
@@ -364,7 +347,7 @@ t.test('the CoA ledger is read from ClickHouse', async (t) => {
 
 t.test('closing the app closes the SQL adapter pool: a process that did ends by itself', async (t) => {
   const o = postgres.pool.options;
-  const db = url ?? `postgres://${o.user}@${o.host}:${o.port}/${o.database}`;
+  const db = o.connectionString ?? `postgres://${o.user}@${o.host}:${o.port}/${o.database}`;
   const child = new Child(process.execPath, ['--import=tsx', `${repoRoot}/test/fixtures/panel-exit.ts`], {
     env: { PANEL_DB: db },
   });

@@ -12,22 +12,13 @@ import { type AdminConfig, schema } from '../../config/schema.ts';
 import { isWispdError } from '../../daemon/lib/errors.ts';
 import { listAudit } from '../../daemon/model/audit.ts';
 import { createStaff, STAFF_ROLES, type StaffRole } from '../../daemon/model/staff.ts';
-import { DataDir } from '../../daemon/store/datadir.ts';
-import { coreMigrations, createPostgres } from '../../daemon/store/postgres/index.ts';
-import { freshPostgres, silentLog, tmpDir } from '../helpers/env.ts';
+import { createPostgres } from '../../daemon/store/postgres/index.ts';
+import { silentLog } from '../helpers/env.ts';
 import { parseExposition } from '../helpers/prometheus.ts';
+import { testDataDir, testPostgres } from '../helpers/stores.ts';
 
-const url = await freshPostgres(t);
-const dataDir = new DataDir(tmpDir(t));
-dataDir.acquireOrThrow();
-t.teardown(() => dataDir.release());
 const log = silentLog();
-const postgres = createPostgres(
-  { url: url ?? '', pool_size: 4, connect_timeout: 5000, embedded_port: 0 },
-  { log, dataDir, migrations: coreMigrations() },
-);
-await postgres.start();
-t.teardown(() => postgres.stop());
+const postgres = await testPostgres(t, testDataDir(t));
 
 const HOUR = 3_600_000;
 const config: AdminConfig = {

@@ -27,29 +27,12 @@ import { createSessions } from '../../daemon/radius/sessions/index.ts';
 import { SecretBox } from '../../daemon/security/secret-box.ts';
 import { createBus } from '../../daemon/store/bus/index.ts';
 import { createChanges } from '../../daemon/store/changes.ts';
-import { coreMigrations as clickhouseMigrations, createClickhouse } from '../../daemon/store/clickhouse/index.ts';
-import { DataDir } from '../../daemon/store/datadir.ts';
-import { coreMigrations, createPostgres } from '../../daemon/store/postgres/index.ts';
-import { defaults, freshPostgres, silentLog, tmpDir } from '../helpers/env.ts';
+import { defaults, silentLog } from '../helpers/env.ts';
+import { testStores } from '../helpers/stores.ts';
 
 const log = silentLog();
 const config = loadConfig(schema, { text: '', env: {} });
-const url = await freshPostgres(t);
-const dataDir = new DataDir(tmpDir(t));
-dataDir.acquireOrThrow();
-t.teardown(() => dataDir.release());
-const postgres = createPostgres(
-  { url: url ?? '', pool_size: 4, connect_timeout: 5000, embedded_port: 0 },
-  { log, dataDir, migrations: coreMigrations() },
-);
-await postgres.start();
-t.teardown(() => postgres.stop());
-const clickhouse = createClickhouse(
-  { ...defaults.clickhouse, url: '', database: 'wispd', username: '', password: '', request_timeout: 30_000 },
-  { log, dataDir, migrations: clickhouseMigrations() },
-);
-await clickhouse.start();
-t.teardown(() => clickhouse.stop());
+const { dataDir, postgres, clickhouse } = await testStores(t);
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

@@ -4,26 +4,19 @@ import t from 'tap';
 import { addNas } from '../../daemon/model/nas.ts';
 import { addPlan } from '../../daemon/model/plan.ts';
 import { addSubscriber } from '../../daemon/model/subscriber.ts';
-import { Attr, attr, buildRequest, Code, u32 } from '../../daemon/radius/codec/index.ts';
 import { freePort } from '../helpers/env.ts';
 import { startNasStandIn } from '../helpers/freeradius-nas.ts';
 import { wispd } from '../helpers/proc.ts';
-import { eventually, radclient, startDaemon, stoppedDaemonClickhouse, UdpClient } from '../helpers/radius.ts';
+import { accountingRequest, eventually, radclient, startDaemon, stoppedDaemonClickhouse } from '../helpers/radius.ts';
 
 const SECRET = 'nas-coa-secret';
 const nas = await startNasStandIn(t, { secret: SECRET, nakUsers: ['nak-me'] });
 const d = await startDaemon(t, { WISPD_COA_TIMEOUT: '200ms', WISPD_COA_RETRIES: '2' });
 const env = { WISPD_DAEMON_DATA_DIR: d.dataDir };
 const cli = (...args: string[]) => wispd(args, { env });
-await addNas(d.db, d.box, {
-  name: 'ccr1',
-  address: '127.0.0.1',
-  secret: SECRET,
-  vendor: 'mikrotik',
-  coaPort: nas.port,
-});
-await addNas(d.db, d.box, { name: 'asr1', address: '127.0.0.2', secret: SECRET, vendor: 'cisco', coaPort: nas.port });
-await addNas(d.db, d.box, { name: 'mx1', address: '127.0.0.3', secret: SECRET, vendor: 'juniper', coaPort: nas.port });
+await addNas(d.db, d.box, nas.nas('ccr1', '127.0.0.1', 'mikrotik'));
+await addNas(d.db, d.box, nas.nas('asr1', '127.0.0.2', 'cisco'));
+await addNas(d.db, d.box, nas.nas('mx1', '127.0.0.3', 'juniper'));
 const dead = await freePort();
 await addNas(d.db, d.box, { name: 'dead1', address: '127.0.0.4', secret: SECRET, vendor: 'mikrotik', coaPort: dead });
 await addPlan(d.db, { name: 'home', rateDown: 20_000_000, rateUp: 5_000_000 });
@@ -32,23 +25,8 @@ for (const u of ['alice', 'nak-me', 'carl', 'juno', 'ghost', 'sam']) {
 }
 
 /** An Accounting Start (or Stop) from a NAS address (the session's CoA goes back there). */
-async function start(from: string, username: string, sid: string, ip: string, status = 1) {
-  const client = await UdpClient.open(from);
-  const pkt = buildRequest(
-    Code.AccountingRequest,
-    7,
-    [
-      attr(Attr.UserName, Buffer.from(username)),
-      attr(Attr.AcctStatusType, u32(status)),
-      attr(Attr.AcctSessionId, Buffer.from(sid)),
-      attr(Attr.FramedIpAddress, Buffer.from(ip.split('.').map(Number))),
-    ],
-    Buffer.from(SECRET),
-  );
-  const reply = await client.request(pkt, d.acctPort, 2000);
-  client.close();
-  return reply?.[0] === Code.AccountingResponse;
-}
+const start = (from: string, username: string, sid: string, ip: string, status = 1) =>
+  accountingRequest(d.acctPort, SECRET, { from, username, sid, ip, status });
 
 // (No assertion at the top level before the subtests: tap would end the file's test at the first one.)
 // Each NAS reaches the daemon's cache through change_log on its own poll: the first packet from each address waits.

@@ -18,13 +18,7 @@ const cli = (...args: string[]) => wispd(args, { env });
 
 t.test('quota crossed → CoA; re-auth throttled; top-up → CoA back; restart → same counter', async (t) => {
   let d = await startDaemon(t, {}, dataDir);
-  await addNas(d.db, d.box, {
-    name: 'ccr1',
-    address: '127.0.0.1',
-    secret: SECRET,
-    vendor: 'mikrotik',
-    coaPort: nas.port,
-  });
+  await addNas(d.db, d.box, nas.nas('ccr1', '127.0.0.1', 'mikrotik'));
   const plan = cli(
     'plan',
     'add',

@@ -14,9 +14,9 @@ import { addDevice } from '../../daemon/model/device.ts';
 import { addPlan } from '../../daemon/model/plan.ts';
 import { addSubscriber } from '../../daemon/model/subscriber.ts';
 import { SecretBox } from '../../daemon/security/secret-box.ts';
-import { coreMigrations, createPostgres } from '../../daemon/store/postgres/index.ts';
-import { freshPostgres, silentLog } from '../helpers/env.ts';
+import { silentLog } from '../helpers/env.ts';
 import { eventually } from '../helpers/radius.ts';
+import { testPostgres } from '../helpers/stores.ts';
 import { embeddedTelemetry } from '../helpers/telemetry.ts';
 
 const log = silentLog();
@@ -220,14 +220,8 @@ async function startNbi(docs: () => Doc[]) {
 }
 
 t.test('CPE collector', async (t) => {
-  const url = await freshPostgres(t);
   const { dataDir, ch, writer } = await embeddedTelemetry(t, { batch_interval: 50 });
-  const postgres = createPostgres(
-    { url: url ?? '', pool_size: 2, connect_timeout: 5000, embedded_port: 0 },
-    { log, dataDir, migrations: coreMigrations() },
-  );
-  await postgres.start();
-  t.teardown(() => postgres.stop());
+  const postgres = await testPostgres(t, dataDir, { poolSize: 2 });
   const pool = createParsePool({ threads: 1, maxQueue: 16 }, { log });
   await pool.start();
   t.teardown(() => pool.stop());

@@ -8,10 +8,11 @@ import pg from 'pg';
 import type { Test } from 'tap';
 import { Attr, attr, buildRequest, Code, u32 } from '../../daemon/radius/codec/index.ts';
 import { loadSecretBox, type SecretBox } from '../../daemon/security/secret-box.ts';
-import { type ClickhouseStore, createClickhouse } from '../../daemon/store/clickhouse/index.ts';
+import type { ClickhouseStore } from '../../daemon/store/clickhouse/index.ts';
 import { DataDir } from '../../daemon/store/datadir.ts';
-import { defaults, silentLog, tmpDir } from './env.ts';
+import { tmpDir } from './env.ts';
 import { type Child, startWispd } from './proc.ts';
+import { testClickhouse, testDataDir } from './stores.ts';
 
 export interface RadclientResult {
   /** "Access-Accept", "Access-Reject", "Accounting-Response", or undefined when nothing came back. */
@@ -176,6 +177,32 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
   }
 }
 
+/**
+ * One Accounting-Request (a Start unless `status` says otherwise: RFC 2866 §5.1) for a session, from `from` (the
+ * address the session's CoA goes back to); true when wispd answered it.
+ */
+export async function accountingRequest(
+  port: number,
+  secret: string,
+  s: { from?: string; username: string; sid: string; ip: string; status?: number },
+): Promise<boolean> {
+  const client = await UdpClient.open(s.from ?? '127.0.0.1');
+  const pkt = buildRequest(
+    Code.AccountingRequest,
+    7,
+    [
+      attr(Attr.UserName, Buffer.from(s.username)),
+      attr(Attr.AcctStatusType, u32(s.status ?? 1)),
+      attr(Attr.AcctSessionId, Buffer.from(s.sid)),
+      attr(Attr.FramedIpAddress, Buffer.from(s.ip.split('.').map(Number))),
+    ],
+    Buffer.from(secret),
+  );
+  const reply = await client.request(pkt, port, 2000);
+  client.close();
+  return reply?.[0] === Code.AccountingResponse;
+}
+
 /** Sends Accounting-Requests (a Start per session id) with `concurrency` in flight; returns the acknowledged ids. */
 export async function accountingLoad(
   port: number,
@@ -216,14 +243,5 @@ export async function accountingLoad(
 
 /** The embedded ClickHouse of a daemon that has stopped (chDB belongs to one process: the daemon must be gone). */
 export async function stoppedDaemonClickhouse(t: Test, dataDir: string): Promise<ClickhouseStore> {
-  const dir = new DataDir(dataDir);
-  dir.acquireOrThrow();
-  t.teardown(() => dir.release());
-  const ch = createClickhouse(
-    { ...defaults.clickhouse, url: '', database: 'wispd', username: 'default', password: '', request_timeout: 30_000 },
-    { log: silentLog(), dataDir: dir },
-  );
-  await ch.start();
-  t.teardown(() => ch.stop());
-  return ch;
+  return testClickhouse(t, testDataDir(t, dataDir), false);
 }

@@ -3,9 +3,10 @@ import type { Test } from 'tap';
 import type { TelemetryConfig } from '../../config/schema.ts';
 import type { DeviceTarget, TargetSource } from '../../contracts/telemetry/index.ts';
 import { createTelemetryWriter, type TelemetryWriter } from '../../daemon/ingest/writer.ts';
-import { type ClickhouseStore, coreMigrations, createClickhouse } from '../../daemon/store/clickhouse/index.ts';
-import { DataDir } from '../../daemon/store/datadir.ts';
-import { defaults, silentLog, tmpDir } from './env.ts';
+import type { ClickhouseStore } from '../../daemon/store/clickhouse/index.ts';
+import type { DataDir } from '../../daemon/store/datadir.ts';
+import { silentLog } from './env.ts';
+import { testClickhouse, testDataDir } from './stores.ts';
 
 /** Targets the test sets (`set` calls the listeners, as a change in PostgreSQL would). */
 export function staticTargets(): TargetSource & { set(list: DeviceTarget[]): void } {
@@ -35,15 +36,8 @@ export interface EmbeddedTelemetry {
 /** A data directory of the test's own with chDB and a telemetry writer (`writer` overrides its config); all stopped at the end. */
 export async function embeddedTelemetry(t: Test, writer: Partial<TelemetryConfig> = {}): Promise<EmbeddedTelemetry> {
   const log = silentLog();
-  const dataDir = new DataDir(tmpDir(t));
-  dataDir.acquireOrThrow();
-  t.teardown(() => dataDir.release());
-  const ch = createClickhouse(
-    { ...defaults.clickhouse, url: '', database: 'wispd', username: '', password: '', request_timeout: 30_000 },
-    { log, dataDir, migrations: coreMigrations() },
-  );
-  await ch.start();
-  t.teardown(() => ch.stop());
+  const dataDir = testDataDir(t);
+  const ch = await testClickhouse(t, dataDir);
   const w = createTelemetryWriter(
     { batch_rows: 50_000, batch_interval: 100, max_pending_rows: 1_000_000, spool_mb: 64, ...writer },
     { log, clickhouse: ch, dataDir },

@@ -24,14 +24,7 @@ t.test('telemetry writer', async (t) => {
   const server = await startClickhouseServer(`${tmpDir(t)}/chdb`);
   t.teardown(() => server.close());
   const ch = createClickhouse(
-    {
-      ...defaults.clickhouse,
-      url: server.url,
-      database: 'wispd',
-      username: 'default',
-      password: '',
-      request_timeout: 5000,
-    },
+    { ...defaults.clickhouse, url: server.url, request_timeout: 5000 },
     { log, migrations: coreMigrations() },
   );
   await ch.start();

@@ -11,40 +11,12 @@ import type { AcctRecord } from '../../daemon/radius/accounting/record.ts';
 import { SecretBox } from '../../daemon/security/secret-box.ts';
 import { createBus } from '../../daemon/store/bus/index.ts';
 import { createChanges } from '../../daemon/store/changes.ts';
-import { DataDir } from '../../daemon/store/datadir.ts';
-import { coreMigrations, createPostgres } from '../../daemon/store/postgres/index.ts';
-import { defaults, freshPostgres, silentLog, tmpDir } from '../helpers/env.ts';
+import { defaults, silentLog } from '../helpers/env.ts';
+import { testDataDir, testPostgres } from '../helpers/stores.ts';
 
-t.test('periods and windows (local time)', async (t) => {
-  const at = new Date(2026, 10, 18, 15, 30); // Wednesday 18 November 2026, 15:30
-  t.same(periodStart('day', at), new Date(2026, 10, 18));
-  t.same(periodStart('week', at), new Date(2026, 10, 16), 'weeks begin on Monday');
-  t.same(periodStart('month', at), new Date(2026, 10, 1));
-  t.same(periodStart('cycle', at, 20), new Date(2026, 9, 20), 'before the cycle day: the cycle began last month');
-  t.same(periodStart('cycle', at, 10), new Date(2026, 10, 10));
-  t.same(nextPeriodStart('month', at), new Date(2026, 11, 1));
-  t.same(nextPeriodStart('cycle', new Date(2026, 11, 25), 20), new Date(2027, 0, 20), 'across the year');
-  const night = [{ from: '22:00', to: '06:00', mode: 'free' as const }];
-  t.equal(countedFraction(night, new Date(2026, 0, 1, 23, 0)), 0, 'inside a window that wraps midnight');
-  t.equal(countedFraction(night, new Date(2026, 0, 1, 5, 59)), 0);
-  t.equal(countedFraction(night, new Date(2026, 0, 1, 6, 0)), 1, 'the end is outside');
-  t.equal(
-    countedFraction([{ from: '12:00', to: '14:00', mode: 'boost', factor: 0.5 }], new Date(2026, 0, 1, 13, 0)),
-    0.5,
-  );
-});
-
-const url = await freshPostgres(t);
-const dataDir = new DataDir(tmpDir(t));
-dataDir.acquireOrThrow();
-t.teardown(() => dataDir.release());
+// Every store and the engine first: tap ends the file's test once its subtests are done, and runs its teardowns then.
 const log = silentLog();
-const postgres = createPostgres(
-  { url: url ?? '', pool_size: 2, connect_timeout: 5000, embedded_port: 0 },
-  { log, dataDir, migrations: coreMigrations() },
-);
-await postgres.start();
-t.teardown(() => postgres.stop());
+const postgres = await testPostgres(t, testDataDir(t), { poolSize: 2 });
 const box = new SecretBox(Buffer.alloc(32, 7));
 await addPlan(postgres, { name: 'p', rateDown: 20_000_000, rateUp: 5_000_000 });
 const alice = await addSubscriber(postgres, box, { username: 'alice', password: 'x', plan: 'p' });
@@ -117,6 +89,25 @@ const rec = (username: string, sid: string, octets: number, status: AcctRecord['
 
 let fup = engine();
 await fup.start();
+
+t.test('periods and windows (local time)', async (t) => {
+  const at = new Date(2026, 10, 18, 15, 30); // Wednesday 18 November 2026, 15:30
+  t.same(periodStart('day', at), new Date(2026, 10, 18));
+  t.same(periodStart('week', at), new Date(2026, 10, 16), 'weeks begin on Monday');
+  t.same(periodStart('month', at), new Date(2026, 10, 1));
+  t.same(periodStart('cycle', at, 20), new Date(2026, 9, 20), 'before the cycle day: the cycle began last month');
+  t.same(periodStart('cycle', at, 10), new Date(2026, 10, 10));
+  t.same(nextPeriodStart('month', at), new Date(2026, 11, 1));
+  t.same(nextPeriodStart('cycle', new Date(2026, 11, 25), 20), new Date(2027, 0, 20), 'across the year');
+  const night = [{ from: '22:00', to: '06:00', mode: 'free' as const }];
+  t.equal(countedFraction(night, new Date(2026, 0, 1, 23, 0)), 0, 'inside a window that wraps midnight');
+  t.equal(countedFraction(night, new Date(2026, 0, 1, 5, 59)), 0);
+  t.equal(countedFraction(night, new Date(2026, 0, 1, 6, 0)), 1, 'the end is outside');
+  t.equal(
+    countedFraction([{ from: '12:00', to: '14:00', mode: 'boost', factor: 0.5 }], new Date(2026, 0, 1, 13, 0)),
+    0.5,
+  );
+});
 
 t.test('only what is new in a session counts; a repeated update adds nothing', async (t) => {
   fup.account(rec('alice', 'a1', 0, 'start'));

@@ -47,17 +47,7 @@ t.test('records wait in the spool while ClickHouse is down, then land exactly on
   t.equal(second.size, 300, 'still acknowledging with ClickHouse down');
   server.resume();
 
-  const ch = createClickhouse(
-    {
-      ...defaults.clickhouse,
-      url: server.url,
-      database: 'wispd',
-      username: 'default',
-      password: '',
-      request_timeout: 5000,
-    },
-    { log: silentLog() },
-  );
+  const ch = createClickhouse({ ...defaults.clickhouse, url: server.url, request_timeout: 5000 }, { log: silentLog() });
   await ch.start();
   t.teardown(() => ch.stop());
   const count = async () =>

@@ -5,20 +5,10 @@ import { addNas } from '../../daemon/model/nas.ts';
 import type { AcctRecord } from '../../daemon/radius/accounting/record.ts';
 import { createSessions } from '../../daemon/radius/sessions/index.ts';
 import { SecretBox } from '../../daemon/security/secret-box.ts';
-import { DataDir } from '../../daemon/store/datadir.ts';
-import { coreMigrations, createPostgres } from '../../daemon/store/postgres/index.ts';
-import { defaults, freshPostgres, silentLog, tmpDir } from '../helpers/env.ts';
+import { defaults, silentLog } from '../helpers/env.ts';
+import { testDataDir, testPostgres } from '../helpers/stores.ts';
 
-const url = await freshPostgres(t);
-const dataDir = new DataDir(tmpDir(t));
-dataDir.acquireOrThrow();
-t.teardown(() => dataDir.release());
-const postgres = createPostgres(
-  { url: url ?? '', pool_size: 2, connect_timeout: 5000, embedded_port: 0 },
-  { log: silentLog(), dataDir, migrations: coreMigrations() },
-);
-await postgres.start();
-t.teardown(() => postgres.stop());
+const postgres = await testPostgres(t, testDataDir(t), { poolSize: 2 });
 const nas = await addNas(postgres, new SecretBox(Buffer.alloc(32, 1)), {
   name: 'n1',
   address: '10.0.0.1',

@@ -26,3 +26,30 @@ export function daemonEvents(deps: { clickhouse: ClickhouseStore; instance: () =
     }
   };
 }
+
+/**
+ * What the `ready` line and the start event say of a boot: its time, the memory it left in use, and which stores are
+ * embedded and which remote. With --expose-gc (the benches), garbage from loading is collected first, so the figures
+ * are what stays.
+ */
+export function bootFigures(
+  bootMs: number,
+  s: { postgres: { mode: string }; clickhouse: { embedded: boolean }; bus: { kind: string } },
+) {
+  (globalThis as { gc?: () => void }).gc?.();
+  const memory = process.memoryUsage();
+  const stores = {
+    postgres: s.postgres.mode === 'remote' ? 'remote' : 'embedded',
+    clickhouse: s.clickhouse.embedded ? 'embedded' : 'remote',
+    bus: s.bus.kind === 'memory' ? 'embedded' : 'remote',
+  } as const;
+  const named = (kind: string) => Object.keys(stores).filter((k) => stores[k as keyof typeof stores] === kind);
+  return {
+    boot_ms: bootMs,
+    rss_mb: Math.round(memory.rss / 1e6),
+    heap_mb: Math.round(memory.heapUsed / 1e6),
+    embedded: named('embedded'),
+    remote: named('remote'),
+    stores,
+  };
+}

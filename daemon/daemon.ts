@@ -10,13 +10,13 @@ import { createSnmpCollector } from '../collectors/snmp/index.ts';
 import type { Config } from '../config/schema.ts';
 import { type Coa, createCoa } from './coa/index.ts';
 import { registerCoaOperations } from './coa/operations.ts';
-import { createControlServer } from './control/server.ts';
-import { daemonEvents } from './daemon-events.ts';
+import { type ControlServer, createControlServer } from './control/server.ts';
+import { bootFigures, daemonEvents } from './daemon-events.ts';
 import { createEventLoopMonitor } from './event-loop.ts';
 import { createCpeRegistry } from './ingest/cpe-registry.ts';
 import { createDeviceReporter, type DeviceReporter } from './ingest/devices.ts';
 import { createIngestServer, type IngestServer } from './ingest/http.ts';
-import { latestValues } from './ingest/latest.ts';
+import { registerDeviceOperations } from './ingest/latest.ts';
 import { createRemoteIngest } from './ingest/remote.ts';
 import { createTargetLoader } from './ingest/targets.ts';
 import { createCollectorTokens } from './ingest/tokens.ts';
@@ -75,14 +75,16 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-export function createDaemon(config: Config, log: Logger): Daemon {
-  const lifecycle = new Lifecycle(log);
-  const dataDir = new DataDir(config.daemon.data_dir);
-  const dictionary = loadStandardDictionary(config.radius.dictionaries);
-  const instance = () => postgres.instance;
-  const batching = batcherOptions(config.clickhouse);
-  let ready = false;
+/** What every part of the wiring shares. */
+interface Wiring {
+  config: Config;
+  log: Logger;
+  lifecycle: Lifecycle;
+  dataDir: DataDir;
+}
 
+/** The stores and what sits directly on them: the data directory, the key, PostgreSQL, ClickHouse, the bus. */
+function wireStores({ config, log, lifecycle, dataDir }: Wiring) {
   lifecycle.add(createEventLoopMonitor(log));
   lifecycle.add(dataDirLock(dataDir));
   const security = lifecycle.add(createSecurity(config.security.secret_key, dataDir));
@@ -100,12 +102,30 @@ export function createDaemon(config: Config, log: Logger): Daemon {
   );
   const bus = lifecycle.add(createBus(config.nats, { log }));
   const changes = lifecycle.add(createChanges({ log, postgres }));
+  return {
+    security,
+    box,
+    postgres,
+    clickhouse,
+    bus,
+    changes,
+    instance: () => postgres.instance,
+    batching: batcherOptions(config.clickhouse),
+  };
+}
+
+type Stores = ReturnType<typeof wireStores>;
+
+/** RADIUS, accounting, CoA and FUP; the RADIUS sockets open last, once everything behind them is up. */
+function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
+  const { config, log, lifecycle, dataDir } = w;
+  const { postgres, clickhouse, bus, changes, box, instance, batching, security } = stores;
   const cache = lifecycle.add(
     createRadiusCache(config.radius, {
       log,
       postgres,
       changes,
-      dictionary,
+      dictionary: loadStandardDictionary(config.radius.dictionaries),
       get box() {
         return security.box;
       },
@@ -126,144 +146,115 @@ export function createDaemon(config: Config, log: Logger): Daemon {
       actions: coaEnforcement(coa),
     }),
   );
-  const control = createControlServer({ log, dataDir });
   registerFupOperations(control, fup, cache);
   registerCoaOperations(control, coa, sessions);
-  control.handle('device.latest', async (args) => latestValues(clickhouse, String(args.device ?? '')));
   // Importing the staff panel's AdminJS holds the event loop for most of a second: before RADIUS listens, not after.
-  const panelBundleDir = dataDir.sub('adminjs');
-  lifecycle.add(createPanelPreload(config.admin, panelBundleDir));
-  const radius = lifecycle.add(
-    createRadiusListener(config.radius, {
-      log,
-      nas: cache.nas,
-      handler: createRadiusProcess(config.radius, {
-        log,
-        cache,
-        sessions,
-        accounting,
-        policy: fup,
-        clickhouse,
-        batching,
-        instance,
-      }),
-    }),
-  );
+  lifecycle.add(createPanelPreload(config.admin, dataDir.sub('adminjs')));
+  const handler = createRadiusProcess(config.radius, {
+    log,
+    cache,
+    sessions,
+    accounting,
+    policy: fup,
+    clickhouse,
+    batching,
+    instance,
+  });
+  const radius = lifecycle.add(createRadiusListener(config.radius, { log, nas: cache.nas, handler }));
+  return { cache, accounting, sessions, coa, fup, radius };
+}
 
-  // Telemetry comes after RADIUS: it starts later and stops first, and nothing on the RADIUS path waits for it.
+/**
+ * Telemetry after RADIUS: it starts later and stops first, and nothing on the RADIUS path waits for it. The writer,
+ * the device reports, the daemon's own collectors, remote pollers' stream and the push endpoint.
+ */
+function wireTelemetry(
+  w: Wiring,
+  stores: Stores,
+  control: ControlServer,
+  live: () => Record<string, Readonly<Record<string, number>>>,
+) {
+  const { config, log, lifecycle, dataDir } = w;
+  const { postgres, clickhouse, bus, changes, box, batching } = stores;
   const telemetry = lifecycle.add(createTelemetryWriter(config.telemetry, { log, clickhouse, dataDir }));
   const devices = lifecycle.add(createDeviceReporter({ log, postgres, clickhouse, bus, batching }));
+  registerDeviceOperations(control, clickhouse);
   const targets = lifecycle.add(createTargetLoader({ log, postgres, changes, box }));
-  const parsePool = lifecycle.add(
+  const pool = lifecycle.add(
     createParsePool({ threads: config.ingest.parse_threads, maxQueue: config.ingest.parse_queue }, { log }),
   );
-  lifecycle.add(createSnmpCollector(config.snmp, { log, targets, sink: telemetry, reports: devices }));
-  lifecycle.add(createEpcCollector(config.epc, { log, targets, sink: telemetry, reports: devices, pool: parsePool }));
-  lifecycle.add(
-    createCpeCollector(config.cpe, {
-      log,
-      registry: createCpeRegistry(postgres),
-      sink: telemetry,
-      reports: devices,
-      pool: parsePool,
-    }),
-  );
+  const delivery = { log, targets, sink: telemetry, reports: devices };
+  lifecycle.add(createSnmpCollector(config.snmp, delivery));
+  lifecycle.add(createEpcCollector(config.epc, { ...delivery, pool }));
+  lifecycle.add(createCpeCollector(config.cpe, { ...delivery, registry: createCpeRegistry(postgres), pool }));
   const tokens = lifecycle.add(createCollectorTokens({ log, postgres, changes }));
   lifecycle.add(
-    createRemoteIngest(config.ingest, {
-      log,
-      bus,
-      postgres,
-      changes,
-      box,
-      tokens,
-      sink: telemetry,
-      reports: devices,
-    }),
+    createRemoteIngest(config.ingest, { log, bus, postgres, changes, box, tokens, sink: telemetry, reports: devices }),
   );
-  const ingest: IngestServer = lifecycle.add(
-    createIngestServer(config.ingest, {
-      log,
-      sink: telemetry,
-      pool: parsePool,
-      tokens,
-      bus,
-      counters: (): Record<string, Readonly<Record<string, number>>> => ({
-        radius: radius.counters(),
-        accounting: accounting.counters(),
-        telemetry: telemetry.counters(),
-        ingest: ingest.counters(),
-        devices: devices.counters(),
-      }),
-    }),
+  const ingest = lifecycle.add(
+    createIngestServer(config.ingest, { log, sink: telemetry, pool, tokens, bus, counters: live }),
   );
+  return { telemetry, devices, ingest };
+}
 
+export function createDaemon(config: Config, log: Logger): Daemon {
+  const lifecycle = new Lifecycle(log);
+  const w: Wiring = { config, log, lifecycle, dataDir: new DataDir(config.daemon.data_dir) };
+  const stores = wireStores(w);
+  const control = createControlServer({ log, dataDir: w.dataDir });
+  const radius = wireRadius(w, stores, control);
+  const telemetry: ReturnType<typeof wireTelemetry> = wireTelemetry(w, stores, control, () => ({
+    radius: radius.radius.counters(),
+    accounting: radius.accounting.counters(),
+    telemetry: telemetry.telemetry.counters(),
+    ingest: telemetry.ingest.counters(),
+    devices: telemetry.devices.counters(),
+  }));
   lifecycle.add(control);
-
+  let ready = false;
   // Last: it shows every other component's counters, and stops first so no staff request meets a stopped component.
   const admin = lifecycle.add(
     createAdminServer(config.admin, {
       log,
-      postgres,
+      postgres: stores.postgres,
       ready: () => ready,
       counters: () => lifecycle.counters(),
       operations: control,
       panel: {
-        box,
-        connection: () => postgres.pool.options,
-        clickhouse,
-        bundleDir: panelBundleDir,
+        box: stores.box,
+        connection: () => stores.postgres.pool.options,
+        clickhouse: stores.clickhouse,
+        bundleDir: w.dataDir.sub('adminjs'),
       },
-      views: { clickhouse, sessions, fup },
+      views: { clickhouse: stores.clickhouse, sessions: radius.sessions, fup: radius.fup },
     }),
   );
-
-  const record = daemonEvents({ clickhouse, instance, log });
+  const record = daemonEvents({ clickhouse: stores.clickhouse, instance: stores.instance, log });
 
   return {
     config,
     log,
-    dataDir,
-    postgres,
-    clickhouse,
-    bus,
-    changes,
-    cache,
-    sessions,
-    accounting,
-    coa,
-    fup,
-    radius,
-    telemetry,
-    devices,
-    ingest,
+    dataDir: w.dataDir,
+    postgres: stores.postgres,
+    clickhouse: stores.clickhouse,
+    bus: stores.bus,
+    changes: stores.changes,
+    ...radius,
+    ...telemetry,
     admin,
     lifecycle,
 
     async start() {
       const t0 = performance.now();
       if (!(await lifecycle.start())) return false;
-      const bootMs = Math.round(performance.now() - t0);
-      // With --expose-gc (the benches), garbage from loading is collected first, so the figures are what stays.
-      (globalThis as { gc?: () => void }).gc?.();
-      const memory = process.memoryUsage();
-      const rssMb = Math.round(memory.rss / 1e6);
-      const stores = {
-        postgres: postgres.mode === 'remote' ? 'remote' : 'embedded',
-        clickhouse: clickhouse.embedded ? 'embedded' : 'remote',
-        bus: bus.kind === 'memory' ? 'embedded' : 'remote',
-      } as const;
-      await record('start', { boot_ms: bootMs, rss_mb: rssMb, stores });
+      const boot = bootFigures(Math.round(performance.now() - t0), stores);
+      await record('start', { boot_ms: boot.boot_ms, rss_mb: boot.rss_mb, stores: boot.stores });
       ready = true;
       log.info(
         {
           version,
-          instance: instance(),
-          boot_ms: bootMs,
-          rss_mb: rssMb,
-          heap_mb: Math.round(memory.heapUsed / 1e6),
-          embedded: Object.keys(stores).filter((k) => stores[k as keyof typeof stores] === 'embedded'),
-          remote: Object.keys(stores).filter((k) => stores[k as keyof typeof stores] === 'remote'),
+          instance: stores.instance(),
+          ...boot,
           stores: Object.fromEntries(lifecycle.components.map((c) => [c.name, c.describe()])),
         },
         'ready',

@@ -1,4 +1,5 @@
 /** A device's latest value of each metric and instance (`wispd device show`, the panel). */
+import type { ControlServer } from '../control/server.ts';
 import type { ClickhouseStore } from '../store/clickhouse/index.ts';
 
 export interface LatestValue {
@@ -18,4 +19,9 @@ export async function latestValues(clickhouse: ClickhouseStore, device: string, 
      GROUP BY r.metric, r.instance ORDER BY metric, instance`,
     { device, hours },
   );
+}
+
+/** `device.latest` on the control socket, for `wispd device show`. */
+export function registerDeviceOperations(control: ControlServer, clickhouse: ClickhouseStore): void {
+  control.handle('device.latest', async (args) => latestValues(clickhouse, String(args.device ?? '')));
 }

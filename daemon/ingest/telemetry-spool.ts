@@ -4,7 +4,9 @@
  * oldest first, each alone under its token, so an insert that reached ClickHouse before a crash is not stored twice.
  * The consumer's position is a checkpoint beside the segments. Disk is bounded by `telemetry.spool_mb`.
  */
+import { Backoff } from '../lib/backoff.ts';
 import type { Logger } from '../lib/log.ts';
+import { sampledLog } from '../lib/sampled-log.ts';
 import { SpoolCheckpoint } from '../store/spool/checkpoint.ts';
 import { Spool } from '../store/spool/index.ts';
 
@@ -32,14 +34,33 @@ export class TelemetrySpool {
   readonly #spool: Spool;
   readonly #checkpoint: SpoolCheckpoint<{ acked: number }>;
   readonly #log: Logger;
+  readonly #warn: ReturnType<typeof sampledLog>;
+  readonly #insert: (b: SpooledBatch) => Promise<void>;
+  readonly #onDrained: () => void;
+  readonly #backoff = new Backoff(50, 30_000);
   /** The time of the oldest batch waiting, once known (after a restart: once the replay read it). */
   #oldestAt: number | undefined;
+  #running = false;
+  #replaying: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
 
-  constructor(dir: string, spoolMb: number, log: Logger) {
+  /** `insert` sends a batch to ClickHouse; `onDrained` is told each time a replay emptied the spool. */
+  constructor(
+    dir: string,
+    spoolMb: number,
+    deps: { log: Logger; insert: (b: SpooledBatch) => Promise<void>; onDrained: () => void },
+  ) {
     this.#maxBytes = spoolMb * 1024 * 1024;
     this.#spool = new Spool(dir, { name: 'telemetry', groupCommitMs: 2, segmentBytes: SEGMENT_BYTES });
     this.#checkpoint = new SpoolCheckpoint(`${dir}/telemetry.checkpoint`, { acked: 0 });
-    this.#log = log;
+    this.#log = deps.log;
+    this.#warn = sampledLog(deps.log);
+    this.#insert = deps.insert;
+    this.#onDrained = deps.onDrained;
+  }
+
+  get replaying(): boolean {
+    return this.#replaying !== undefined;
   }
 
   /** Batches waiting to be replayed. */
@@ -61,6 +82,7 @@ export class TelemetrySpool {
 
   async open(): Promise<void> {
     await this.#spool.open(this.#checkpoint.load().acked);
+    this.#running = true;
     if (this.backlog > 0) this.#log.info({ batches: this.backlog, bytes: this.bytes }, 'replaying spooled telemetry');
   }
 
@@ -76,24 +98,71 @@ export class TelemetrySpool {
   }
 
   /**
-   * Inserts the waiting batches oldest first with `insert` while `running()`; resolves to true once none waits. A
-   * failed insert rejects, and its batch stays first in line.
+   * Replays the waiting batches oldest first, each alone under its token, until none waits; after a failure it waits
+   * (backoff: 50 ms doubling to 30 s) and tries again. One replay at a time; `waitFirst` when ClickHouse just failed.
    */
-  async replay(insert: (b: SpooledBatch) => Promise<void>, running: () => boolean): Promise<boolean> {
-    while (running()) {
+  startReplay(waitFirst: boolean): void {
+    if (this.#replaying || !this.#running) return;
+    this.#replaying = this.#replayUntilEmpty(waitFirst).finally(() => {
+      this.#replaying = undefined;
+    });
+  }
+
+  /** Cuts the replay's current wait short (a drain, a stop). */
+  wakeReplay(): void {
+    this.#wake?.();
+  }
+
+  async #replayUntilEmpty(waitFirst: boolean): Promise<void> {
+    if (waitFirst) await this.#pause(this.#backoff.fail());
+    while (this.#running) {
+      try {
+        if (!(await this.#replayAll())) return;
+      } catch (err) {
+        this.#warn('warn', { err: (err as Error).message, spooled: this.backlog }, 'telemetry replay failed; retrying');
+        await this.#pause(this.#backoff.fail());
+        continue;
+      }
+      this.#backoff.succeed();
+      this.#onDrained();
+      return;
+    }
+  }
+
+  /** True once none waits, false when stopped first; a failed insert rejects, its batch first in line still. */
+  async #replayAll(): Promise<boolean> {
+    while (this.#running) {
       const [record] = await this.#spool.read(this.#checkpoint.value.acked + 1, 1);
       if (!record) return true;
       const batch = decode(record.data);
       this.#oldestAt = batch.at;
-      await insert(batch);
+      await this.#insert(batch);
       this.counters.replayed_rows += batch.rows;
       await this.#checkpoint.save({ acked: record.seq });
       this.#spool.release(record.seq);
     }
-    return this.backlog === 0;
+    return false;
   }
 
-  close(): Promise<void> {
-    return this.#spool.close();
+  #pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wake = undefined;
+        resolve();
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        this.#wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** Stops the replay and closes the spool. */
+  async close(): Promise<void> {
+    this.#running = false;
+    this.#wake?.();
+    await this.#replaying;
+    await this.#spool.close();
   }
 }

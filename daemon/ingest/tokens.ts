@@ -2,6 +2,7 @@
  * Collector tokens as the ingest endpoint checks them: hashes loaded from PostgreSQL at start and reloaded when
  * `wispd collector add/remove` changes them (change_log), so no request waits on the database.
  */
+import type { HttpRequest } from 'uWebSockets.js';
 import type { Component } from '../lib/component.ts';
 import type { Logger } from '../lib/log.ts';
 import { hashToken, loadCollectorTokens } from '../model/device.ts';
@@ -30,15 +31,23 @@ export function createCollectorTokens(deps: {
     byHash = await loadCollectorTokens(deps.postgres);
     counters.reloads++;
   };
-  deps.changes.on('collector', () =>
-    reload().catch((err) => log.warn({ err: (err as Error).message }, 'reloading collector tokens failed')),
-  );
   return {
     name: 'collector-tokens',
-    start: reload,
+    async start() {
+      deps.changes.on('collector', () =>
+        reload().catch((err) => log.warn({ err: (err as Error).message }, 'reloading collector tokens failed')),
+      );
+      await reload();
+    },
     async stop() {},
     counters: () => ({ ...counters, collectors: byHash.size }),
     describe: () => `${byHash.size} collector token(s)`,
     lookup: (token) => (token.length > 0 ? byHash.get(hashToken(token)) : undefined),
   };
+}
+
+/** The token of `Authorization: Bearer <token>`, or an empty string. */
+export function bearer(req: Pick<HttpRequest, 'getHeader'>): string {
+  const auth = req.getHeader('authorization');
+  return auth.startsWith('Bearer ') ? auth.slice(7).trim() : '';
 }

@@ -12,14 +12,13 @@
 import { randomUUID } from 'node:crypto';
 import type { TelemetryConfig } from '../../config/schema.ts';
 import { type RowBatch, TELEMETRY_COLUMNS, type TelemetrySink } from '../../contracts/telemetry/index.ts';
-import { Backoff } from '../lib/backoff.ts';
 import type { Component } from '../lib/component.ts';
 import { WispdError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { sampledLog } from '../lib/sampled-log.ts';
 import type { ClickhouseStore } from '../store/clickhouse/index.ts';
 import type { DataDir } from '../store/datadir.ts';
-import { type SpooledBatch, TelemetrySpool } from './telemetry-spool.ts';
+import { TelemetrySpool } from './telemetry-spool.ts';
 
 export interface TelemetryWriter extends Component, TelemetrySink {
   /** Sends what waits now; resolves when it is stored (tests, benches, shutdown). */
@@ -67,11 +66,8 @@ export function createTelemetryWriter(config: TelemetryConfig, deps: TelemetryWr
   const idle: Array<() => void> = [];
 
   let spool: TelemetrySpool | undefined;
-  /** While ClickHouse refuses inserts, new groups go straight to the spool and the replayer probes with backoff. */
+  /** While ClickHouse refuses inserts, new groups go straight to the spool and its replay probes with backoff. */
   let outage = false;
-  const backoff = new Backoff(50, 30_000);
-  let replaying: Promise<void> | undefined;
-  let wakeReplay: (() => void) | undefined;
 
   async function insert(body: Buffer, token: string, rows: number): Promise<void> {
     await deps.clickhouse.insertTsv(
@@ -138,14 +134,14 @@ export function createTelemetryWriter(config: TelemetryConfig, deps: TelemetryWr
           'ClickHouse refused telemetry; spooling to disk',
         );
         outage = true;
-        startReplay(true);
+        spool!.startReplay(true);
       }
     }
     try {
       await spool!.add({ token, rows, at: group[0]!.at, body });
       for (const p of group) p.resolve();
       // The replay may have found the spool empty while this batch was on its way to disk.
-      if (!outage) startReplay(false);
+      if (!outage) spool!.startReplay(false);
     } catch (err) {
       counters.dropped_rows += rows;
       const e = new WispdError(
@@ -157,62 +153,28 @@ export function createTelemetryWriter(config: TelemetryConfig, deps: TelemetryWr
     }
   }
 
-  const insertSpooled = (b: SpooledBatch) => insert(b.body, b.token, b.rows);
-
-  /** Replays the spool until it is empty, waiting (backoff) after each failure; one replay at a time. */
-  function startReplay(waitFirst: boolean): void {
-    if (replaying || !running) return;
-    replaying = replayUntilEmpty(waitFirst).finally(() => {
-      replaying = undefined;
-    });
-  }
-
-  async function replayUntilEmpty(waitFirst: boolean): Promise<void> {
-    if (waitFirst) await pause(backoff.fail());
-    while (running) {
-      try {
-        if (!(await spool!.replay(insertSpooled, () => running))) return;
-      } catch (err) {
-        warn('warn', { err: (err as Error).message, spooled: spool!.backlog }, 'telemetry replay failed; retrying');
-        await pause(backoff.fail());
-        continue;
-      }
-      if (outage)
-        log.info({ replayed_rows: spool!.counters.replayed_rows }, 'ClickHouse takes telemetry again; spool empty');
-      outage = false;
-      backoff.succeed();
-      return;
-    }
-  }
-
-  /** A wait that `wakeReplay` (a stop, a drain) cuts short. */
-  function pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        wakeReplay = undefined;
-        resolve();
-      }, ms);
-      wakeReplay = () => {
-        clearTimeout(timer);
-        wakeReplay = undefined;
-        resolve();
-      };
-    });
-  }
-
   return {
     name: 'telemetry',
 
     async start() {
-      spool = new TelemetrySpool(deps.dataDir.sub('spool/telemetry', true), config.spool_mb, log);
-      await spool.open();
+      const s = new TelemetrySpool(deps.dataDir.sub('spool/telemetry', true), config.spool_mb, {
+        log,
+        insert: (b) => insert(b.body, b.token, b.rows),
+        onDrained: () => {
+          if (outage)
+            log.info({ replayed_rows: s.counters.replayed_rows }, 'ClickHouse takes telemetry again; spool empty');
+          outage = false;
+        },
+      });
+      spool = s;
+      await s.open();
       running = true;
       accepting = true;
       timer = setInterval(kick, config.batch_interval);
       timer.unref();
       if (spool.backlog > 0) {
         outage = true;
-        startReplay(true);
+        spool!.startReplay(true);
       }
     },
 
@@ -222,8 +184,6 @@ export function createTelemetryWriter(config: TelemetryConfig, deps: TelemetryWr
       // What waits is stored (in ClickHouse or the spool) before the process goes.
       await this.flush();
       running = false;
-      wakeReplay?.();
-      await replaying;
       await spool?.close();
     },
 
@@ -260,8 +220,8 @@ export function createTelemetryWriter(config: TelemetryConfig, deps: TelemetryWr
     async drainSpool(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (spool!.backlog > 0 && Date.now() < deadline) {
-        if (replaying) wakeReplay?.();
-        else startReplay(false);
+        if (spool!.replaying) spool!.wakeReplay();
+        else spool!.startReplay(false);
         await new Promise((r) => setTimeout(r, 20));
       }
       return spool!.backlog === 0;

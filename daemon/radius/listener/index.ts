@@ -11,19 +11,9 @@ import type { Component } from '../../lib/component.ts';
 import type { Logger } from '../../lib/log.ts';
 import { sampledLog } from '../../lib/sampled-log.ts';
 import type { NasEntry, NasTable } from '../cache/index.ts';
-import {
-  Attr,
-  AttrIndex,
-  buildReply,
-  Code,
-  HEADER_LENGTH,
-  type Malformed,
-  malformed,
-  messageAuthenticatorValid,
-  packetLength,
-  requestAuthenticatorValid,
-} from '../codec/index.ts';
+import { AttrIndex, buildReply, Code, type Malformed, malformed } from '../codec/index.ts';
 import { DuplicateCache } from './duplicates.ts';
+import { proxyStates, type Unverified, unverified } from './verify.ts';
 
 type LookupCallback = (err: Error | null, address: string, family: number) => void;
 
@@ -63,14 +53,7 @@ export interface RadiusListenerDeps {
   handler: RequestHandler;
 }
 
-type DropReason =
-  | 'unknown_nas'
-  | `malformed_${Malformed}`
-  | 'bad_code'
-  | 'missing_message_authenticator'
-  | 'bad_message_authenticator'
-  | 'bad_authenticator'
-  | 'duplicate_in_progress';
+type DropReason = 'unknown_nas' | `malformed_${Malformed}` | 'bad_code' | Unverified | 'duplicate_in_progress';
 
 /** The request codes each port takes (RFC 2865 §3, RFC 2866 §3, RFC 5997 §3). */
 const AUTH_CODES: ReadonlySet<number> = new Set([Code.AccessRequest, Code.StatusServer]);
@@ -97,17 +80,6 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
     counters[key] = (counters[key] ?? 0) + 1;
   };
 
-  /** Proxy-State attributes, copied into the reply unchanged and in order (RFC 2865 §5.33). */
-  function proxyStates(msg: Buffer): Buffer[] | undefined {
-    if (!ix.has(Attr.ProxyState)) return undefined;
-    const out: Buffer[] = [];
-    const length = packetLength(msg);
-    for (let off = HEADER_LENGTH; off < length; off += msg[off + 1]!) {
-      if (msg[off] === Attr.ProxyState) out.push(Buffer.from(msg.subarray(off, off + msg[off + 1]!)));
-    }
-    return out;
-  }
-
   /** The NAS when the packet may be processed: one we know, well-formed. */
   function admit(msg: Buffer, rinfo: RemoteInfo): NasEntry | undefined {
     const nas = deps.nas.lookup(rinfo.address);
@@ -119,27 +91,9 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
 
   /** Indexes the request and checks what proves the secret; a failed check is a counted drop. */
   function verified(code: number, msg: Buffer, nas: NasEntry): boolean {
-    // RFC 2866 §3: the Request Authenticator proves the secret; a wrong one is silently dropped.
-    if (code === Code.AccountingRequest && !requestAuthenticatorValid(msg, nas.secret)) {
-      drop('bad_authenticator');
-      return false;
-    }
-    ix.scan(msg);
-    const maAt = ix.at(Attr.MessageAuthenticator);
-    if (maAt < 0) {
-      // RFC 5997 §3: Status-Server always carries one.
-      if (code === Code.StatusServer || (code === Code.AccessRequest && nas.requireMessageAuthenticator)) {
-        drop('missing_message_authenticator');
-        return false;
-      }
-      return true;
-    }
-    // RFC 5176 §3.3 and FreeRADIUS: outside Access-Request it is computed over a zero Request Authenticator.
-    if (!messageAuthenticatorValid(msg, maAt, nas.secret, code === Code.AccountingRequest ? 'zero' : 'as-is')) {
-      drop('bad_message_authenticator');
-      return false;
-    }
-    return true;
+    const bad = unverified(code, msg, nas, ix);
+    if (bad) drop(bad);
+    return bad === undefined;
   }
 
   /** Sends the reply, or nothing; remembers it for retransmissions. */
@@ -177,7 +131,7 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
     }
     if (seen.kind === 'in-progress') return drop('duplicate_in_progress');
     if (!verified(code, msg, nas)) return;
-    const proxyState = proxyStates(msg);
+    const proxyState = proxyStates(msg, ix);
     const reply = handler.handle(code, ix, nas, rinfo.address);
     if (!(reply instanceof Promise)) return respond(socket, code, msg, rinfo, nas, key, reply, proxyState);
     // Copies of the request that arrive meanwhile are dropped: the NAS retries if this one is never answered.

@@ -16,7 +16,7 @@ import { createEventLoopMonitor } from './event-loop.ts';
 import { createCpeRegistry } from './ingest/cpe-registry.ts';
 import { createDeviceReporter, type DeviceReporter } from './ingest/devices.ts';
 import { createIngestServer, type IngestServer } from './ingest/http.ts';
-import { registerDeviceOperations } from './ingest/latest.ts';
+import { registerDeviceOperations } from './ingest/latest-samples.ts';
 import { createRemoteIngest } from './ingest/remote.ts';
 import { createTargetLoader } from './ingest/targets.ts';
 import { createCollectorTokens } from './ingest/tokens.ts';

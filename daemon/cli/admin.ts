@@ -8,9 +8,7 @@ import type { Actor } from '../model/audit.ts';
 import { invalid } from '../model/db.ts';
 import { createStaff, listStaff, PASSWORD_MIN, STAFF_ROLES, updateStaff } from '../model/staff.ts';
 import { printTable, withRecords } from './context.ts';
-import type { GlobalOptions } from './load.ts';
-
-const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
+import { globals } from './options.ts';
 
 function cliActor(): Actor {
   let user: string;

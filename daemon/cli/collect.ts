@@ -18,7 +18,7 @@ import {
 import { WispdError } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
 import { Lifecycle } from '../lifecycle.ts';
-import { runUntilSignalled } from '../process.ts';
+import { runUntilSignalled } from '../signals.ts';
 import { createBus } from '../store/bus/index.ts';
 import { type GlobalOptions, load } from './load.ts';
 

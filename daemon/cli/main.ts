@@ -7,12 +7,16 @@ import { messageOf, WispdError } from '../lib/errors.ts';
 import { version } from '../version.ts';
 import { registerAdminCommands } from './admin.ts';
 import { collect } from './collect.ts';
-import { registerInventoryCommands } from './inventory.ts';
+import { registerCollectorCommands } from './collector.ts';
+import { registerDeviceCommands } from './device.ts';
 import { type GlobalOptions, load } from './load.ts';
 import { migrate } from './migrate.ts';
+import { registerNasCommands } from './nas.ts';
 import { registerOperationCommands } from './operations.ts';
-import { registerRecordCommands } from './records.ts';
+import { registerPlanCommands } from './plan.ts';
+import { registerSiteCommands } from './site.ts';
 import { start } from './start.ts';
+import { registerSubscriberCommands } from './subscriber.ts';
 
 const program = new Command('wispd')
   .description('wispd, the network core of a wireless or fibre ISP: RADIUS AAA, CoA, telemetry, FUP and SLA.')
@@ -111,8 +115,12 @@ Example:
   )
   .action((_opts, cmd: Command) => migrate(globals(cmd)));
 
-registerRecordCommands(program);
-registerInventoryCommands(program);
+registerNasCommands(program);
+registerPlanCommands(program);
+registerSubscriberCommands(program);
+registerSiteCommands(program);
+registerDeviceCommands(program);
+registerCollectorCommands(program);
 registerOperationCommands(program);
 registerAdminCommands(program);
 

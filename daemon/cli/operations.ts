@@ -6,9 +6,8 @@ import { control } from '../control/client.ts';
 import { invalid } from '../model/db.ts';
 import type { Usage } from '../policy/fup/index.ts';
 import { DataDir } from '../store/datadir.ts';
-import { type GlobalOptions, load } from './load.ts';
-
-const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
+import { load } from './load.ts';
+import { globals } from './options.ts';
 
 function describe(r: CoaResult): string {
   const how = `${r.kind === 'coa' ? 'CoA' : 'Disconnect'} ${r.outcome.toUpperCase()}${r.errorCause ? ` (${r.errorCause})` : ''}`;

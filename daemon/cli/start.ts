@@ -1,7 +1,7 @@
 /** `wispd start`: runs the daemon until SIGTERM or SIGINT. */
 import { createDaemon } from '../daemon.ts';
 import { createLogger } from '../lib/log.ts';
-import { runUntilSignalled } from '../process.ts';
+import { runUntilSignalled } from '../signals.ts';
 import { type GlobalOptions, load } from './load.ts';
 
 export async function start(opts: GlobalOptions): Promise<void> {

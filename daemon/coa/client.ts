@@ -6,15 +6,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
-import {
-  Attr,
-  AttrIndex,
-  buildRequest,
-  Code,
-  malformed,
-  messageAuthenticatorValid,
-  responseAuthenticatorValid,
-} from '../radius/codec/index.ts';
+import { Attr, AttrIndex, Code, malformed, PacketCrypto } from '../radius/codec/index.ts';
 
 export type CoaKind = 'coa' | 'disconnect';
 
@@ -52,6 +44,7 @@ const ACK: Record<CoaKind, number> = { coa: Code.CoaAck, disconnect: Code.Discon
 const NAK: Record<CoaKind, number> = { coa: Code.CoaNak, disconnect: Code.DisconnectNak };
 
 export class CoaClient {
+  readonly #crypto = new PacketCrypto();
   readonly counters = {
     sent: 0,
     retransmitted: 0,
@@ -107,12 +100,12 @@ export class CoaClient {
       return;
     }
     const requestAuth = pending.request.subarray(4, 20);
-    if (!responseAuthenticatorValid(msg, requestAuth, pending.secret)) {
+    if (!this.#crypto.responseAuthenticatorValid(msg, requestAuth, pending.secret)) {
       this.counters.bad_replies++;
       return;
     }
     const maAt = this.#ix.scan(msg).at(Attr.MessageAuthenticator);
-    if (maAt >= 0 && !messageAuthenticatorValid(msg, maAt, pending.secret, requestAuth)) {
+    if (maAt >= 0 && !this.#crypto.messageAuthenticatorValid(msg, maAt, pending.secret, requestAuth)) {
       this.counters.bad_replies++;
       return;
     }
@@ -144,7 +137,7 @@ export class CoaClient {
     if (!socket) throw new Error('coa: not started');
     const id = await this.#allocate(target);
     const code = kind === 'coa' ? Code.CoaRequest : Code.DisconnectRequest;
-    const request = buildRequest(code, id, attrs, target.secret, { messageAuthenticator: true });
+    const request = this.#crypto.buildRequest(code, id, attrs, target.secret, { messageAuthenticator: true });
     const slot = this.#nas.get(target.nasId)!;
     const t0 = performance.now();
     let attempts = 0;

@@ -1,8 +1,9 @@
 /**
  * CoA and Disconnect as operations for the rest of wispd (FUP, the panel, the CLI through the control socket):
  * disconnect a session or all of a subscriber's, change a live session's rate, suspend and resume. Each request goes
- * to the NAS that holds the session, as its vendor profile says, falls back to a Disconnect where the profile says a
- * NAK should, and is written to the ledger (ClickHouse `coa_ledger`, the session's last outcome in PostgreSQL).
+ * to the NAS that holds the session, as its vendor takes them (vendors.ts), falls back to a Disconnect where the
+ * vendor table says a NAK should, and is written to the ledger (ClickHouse `coa_ledger`, the session's last outcome
+ * in PostgreSQL).
  */
 import type { CoaConfig, RadiusConfig } from '../../config/schema.ts';
 import { formatRate } from '../../config/units.ts';
@@ -12,7 +13,7 @@ import { WispdError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { updateSubscriber } from '../model/subscriber.ts';
 import type { NasEntry, RadiusCache } from '../radius/cache/index.ts';
-import { type RateProfile, rateAttributes } from '../radius/cache/profiles.ts';
+import { type RateProfile, rateAttributes } from '../radius/cache/reply-attributes.ts';
 import { encodeAttribute } from '../radius/codec/index.ts';
 import type { Session, Sessions } from '../radius/sessions/index.ts';
 import type { SecretBox } from '../security/secret-box.ts';
@@ -20,7 +21,7 @@ import { Batcher, type BatcherOptions } from '../store/clickhouse/batcher.ts';
 import type { ClickhouseStore } from '../store/clickhouse/index.ts';
 import type { PostgresStore } from '../store/postgres/index.ts';
 import { CoaClient, type CoaKind, type CoaOutcome } from './client.ts';
-import { COA_PROFILES, type SessionKey } from './profiles.ts';
+import { COA_VENDORS, type SessionKey } from './vendors.ts';
 
 export type CoaAction = 'disconnect' | 'rate' | 'suspend' | 'resume' | 'fup-throttle' | 'fup-block' | 'fup-restore';
 
@@ -40,7 +41,7 @@ export interface CoaResult {
   errorCause?: string;
   attempts: number;
   latencyMs: number;
-  /** The Disconnect sent because the NAS refused the CoA (its profile says so). */
+  /** The Disconnect sent because the NAS refused the CoA (its vendor entry says so). */
   fallback?: CoaResult;
 }
 
@@ -202,8 +203,8 @@ export function createCoa(config: CoaConfig, radius: RadiusConfig, deps: CoaDeps
     describe: () => `CoA/Disconnect from ${config.address}, ${config.retries} retries within ${config.deadline} ms`,
 
     disconnect(session, ctx, action = 'disconnect') {
-      const profile = COA_PROFILES[nasOf(session).vendor];
-      return send(session, 'disconnect', identify(session, profile.identify), action, ctx);
+      const vendor = COA_VENDORS[nasOf(session).vendor];
+      return send(session, 'disconnect', identify(session, vendor.identify), action, ctx);
     },
 
     async disconnectSubscriber(username, ctx, action = 'disconnect') {
@@ -226,17 +227,17 @@ export function createCoa(config: CoaConfig, radius: RadiusConfig, deps: CoaDeps
 
     async changeRate(session, rate, ctx, action = 'rate') {
       const nas = nasOf(session);
-      const profile = COA_PROFILES[nas.vendor];
-      if (profile.rateChange === 'disconnect')
+      const vendor = COA_VENDORS[nas.vendor];
+      if (vendor.rateChange === 'disconnect')
         return ops.disconnect(session, { ...ctx, reason: ctx.reason ?? `rate ${formatRate(rate.rateDown)}` }, action);
       const pairs: Array<[string, string | number, number?]> = [
-        ...identify(session, profile.identify),
+        ...identify(session, vendor.identify),
         ...(rateAttributes(nas.vendor, rate) as Array<[string, string | number, number?]>),
       ];
       if (rate.addressList && nas.vendor === 'mikrotik') pairs.push(['Mikrotik-Address-List', rate.addressList]);
       const result = await send(session, 'coa', pairs, action, ctx);
-      if (result.outcome === 'nak' && profile.onNak === 'disconnect') {
-        result.fallback = await send(session, 'disconnect', identify(session, profile.identify), action, ctx, 'coa');
+      if (result.outcome === 'nak' && vendor.onNak === 'disconnect') {
+        result.fallback = await send(session, 'disconnect', identify(session, vendor.identify), action, ctx, 'coa');
       }
       return result;
     },

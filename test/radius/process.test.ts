@@ -3,13 +3,14 @@
 import t from 'tap';
 import type { AcctRecord } from '../../daemon/radius/accounting/record.ts';
 import type { NasEntry, PlanEntry, SubscriberEntry } from '../../daemon/radius/cache/index.ts';
-import { compilePlan } from '../../daemon/radius/cache/profiles.ts';
+import { compilePlan } from '../../daemon/radius/cache/reply-attributes.ts';
 import {
   AttrIndex,
   buildRequest,
   Code,
   encodeAttributes,
   loadStandardDictionary,
+  PacketCrypto,
 } from '../../daemon/radius/codec/index.ts';
 import { type AccessContext, decideAccess } from '../../daemon/radius/process/access.ts';
 import { type AccountingContext, handleAccountingRequest } from '../../daemon/radius/process/accounting.ts';
@@ -78,6 +79,7 @@ const access: AccessContext = {
   },
   sessions: { countFor: () => 0 },
   policy: { verdict: () => ({ action: 'none' }) },
+  crypto: new PacketCrypto(),
   now: Date.now,
 };
 

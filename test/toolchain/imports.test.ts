@@ -128,3 +128,20 @@ t.test('no import cycles', async (t) => {
   for (const v of graph.keys()) if (!index.has(v)) visit(v);
   t.same(cycles, []);
 });
+
+t.test(
+  'the RADIUS packet path keeps no state in its modules (it is owned by the listener, the handlers, the CoA client)',
+  async (t) => {
+    const found: string[] = [];
+    for (const f of files.filter((f) =>
+      under(f, 'daemon/radius/codec', 'daemon/radius/listener', 'daemon/radius/process'),
+    )) {
+      const text = readFileSync(join(repoRoot, f), 'utf8');
+      // Constants are named in capitals (ZERO16); a lower-case name bound to a buffer or a table is state.
+      const state =
+        /^(?:let |(?:export )?const [a-z]\w* = (?:new (?:Md5|HmacMd5|WeakMap|Map|Uint8Array|Int32Array)\b|Buffer\.alloc))/gm;
+      for (const m of text.matchAll(state)) found.push(`${f}: ${m[0]}`);
+    }
+    t.same(found, []);
+  },
+);

@@ -20,7 +20,7 @@ import type { Changes } from '../../store/changes.ts';
 import type { PostgresStore } from '../../store/postgres/index.ts';
 import { type Dictionary, encodeAttribute, type NtHashes, ntHashes } from '../codec/index.ts';
 import { NasTable } from './nas-table.ts';
-import { compilePlan, compileWalledGarden, VENDORS } from './profiles.ts';
+import { compilePlan, compileWalledGarden, VENDORS } from './reply-attributes.ts';
 
 export type { NasEntry } from './nas-table.ts';
 export { NasTable } from './nas-table.ts';

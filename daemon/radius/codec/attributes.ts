@@ -5,9 +5,9 @@
  */
 
 import { ipBytes, ipText, ipv4Text } from '../../lib/ip.ts';
-import { hidePassword, saltDecrypt, saltEncrypt, unhidePassword } from './crypto.ts';
 import type { AttrDef, Dictionary } from './dictionary.ts';
 import { Attr, attr, HEADER_LENGTH, packetLength, vsa } from './packet.ts';
+import { hidePassword, saltDecrypt, saltEncrypt, unhidePassword } from './packet-crypto.ts';
 
 export type AttrValue = string | number | bigint | Buffer;
 

@@ -231,35 +231,28 @@ export class Md5 {
   }
 }
 
-const shared = new Md5();
-
-/** MD5 of the concatenation of `parts`, written into `out` (16 bytes at `offset`). */
-export function md5Into(out: Uint8Array, offset: number, ...parts: Uint8Array[]): void {
-  shared.reset();
-  for (const p of parts) shared.update(p);
-  shared.digestInto(out, offset);
-}
-
 /** An HMAC-MD5 key with its inner and outer pads already hashed. */
 export class HmacMd5 {
   readonly #inner = new Int32Array(4);
   readonly #outer = new Int32Array(4);
   readonly #mid = new Uint8Array(16);
+  /** The computation this key's MACs run in. */
+  readonly #work = new Md5();
 
   constructor(key: Uint8Array) {
     const k = new Uint8Array(64);
-    if (key.length > 64) md5Into(k, 0, key);
+    if (key.length > 64) this.#work.reset().update(key).digestInto(k);
     else k.set(key);
     const pad = new Uint8Array(64);
     for (let i = 0; i < 64; i++) pad[i] = k[i]! ^ 0x36;
-    this.#inner.set(shared.reset().update(pad).state);
+    this.#inner.set(this.#work.reset().update(pad).state);
     for (let i = 0; i < 64; i++) pad[i] = k[i]! ^ 0x5c;
-    this.#outer.set(shared.reset().update(pad).state);
+    this.#outer.set(this.#work.reset().update(pad).state);
   }
 
   /** HMAC of `data[start, end)`, written into `out` (16 bytes at `offset`). */
   macInto(out: Uint8Array, offset: number, data: Uint8Array, start = 0, end = data.length): void {
-    shared.reset(this.#inner, 64).update(data, start, end).digestInto(this.#mid);
-    shared.reset(this.#outer, 64).update(this.#mid).digestInto(out, offset);
+    this.#work.reset(this.#inner, 64).update(data, start, end).digestInto(this.#mid);
+    this.#work.reset(this.#outer, 64).update(this.#mid).digestInto(out, offset);
   }
 }

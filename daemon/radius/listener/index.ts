@@ -11,7 +11,7 @@ import type { Component } from '../../lib/component.ts';
 import type { Logger } from '../../lib/log.ts';
 import { sampledLog } from '../../lib/sampled-log.ts';
 import type { NasEntry, NasTable } from '../cache/index.ts';
-import { AttrIndex, buildReply, Code, type Malformed, malformed } from '../codec/index.ts';
+import { AttrIndex, Code, type Malformed, malformed, PacketCrypto } from '../codec/index.ts';
 import { DuplicateCache } from './duplicates.ts';
 import { proxyStates, type Unverified, unverified } from './verify.ts';
 
@@ -64,6 +64,7 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
   const warn = sampledLog(log);
   const handler = deps.handler;
   const ix = new AttrIndex();
+  const crypto = new PacketCrypto();
   const dups = new DuplicateCache(config.duplicate_window);
   const counters: Record<string, number> = {
     duplicates_resent: 0,
@@ -91,7 +92,7 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
 
   /** Indexes the request and checks what proves the secret; a failed check is a counted drop. */
   function verified(code: number, msg: Buffer, nas: NasEntry): boolean {
-    const bad = unverified(code, msg, nas, ix);
+    const bad = unverified(code, msg, nas, ix, crypto);
     if (bad) drop(bad);
     return bad === undefined;
   }
@@ -108,7 +109,7 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
     proxyState: Buffer[] | undefined,
   ) {
     if (reply.code === null) return dups.finish(key, msg, null);
-    const bytes = buildReply(reply.code, msg, reply.attrs, nas.secret, {
+    const bytes = crypto.buildReply(reply.code, msg, reply.attrs, nas.secret, {
       proxyState,
       zeroHeaderForMa: code === Code.AccountingRequest,
     });

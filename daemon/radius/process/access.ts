@@ -12,11 +12,9 @@ import {
   authenticatorResponseFor,
   challengeHash,
   challengeResponse,
-  chapValid,
   mppeKeys,
+  type PacketCrypto,
   safeEqual,
-  saltEncrypt,
-  unhidePassword,
   vsa,
 } from '../codec/index.ts';
 import type { RadiusPolicy } from '../policy.ts';
@@ -69,6 +67,8 @@ export interface AccessContext {
   sessions: Pick<Sessions, 'countFor'>;
   /** The restriction of a subscriber over quota (throttle to a rate, or block). */
   policy: Pick<RadiusPolicy, 'verdict'>;
+  /** The handler's own (its scratch buffers are reused per request). */
+  crypto: PacketCrypto;
   now: () => number;
 }
 
@@ -107,13 +107,13 @@ export function decideAccess(ix: AttrIndex, nas: NasEntry, ctx: AccessContext): 
   if (pw) {
     method = 'pap';
     if (!sub) return reject('unknown-user', method, username, NONE, 'notfound');
-    const clear = unhidePassword(pw, nas.secret, authenticator);
+    const clear = ctx.crypto.unhidePassword(pw, nas.secret, authenticator);
     if (!clear || !safeEqual(clear, sub.password)) return reject('bad-password', method, username);
   } else if (chap) {
     method = 'chap';
     if (!sub) return reject('unknown-user', method, username, NONE, 'notfound');
     const challenge = ix.value(Attr.ChapChallenge) ?? authenticator;
-    if (!chapValid(chap, sub.password, challenge)) return reject('bad-password', method, username);
+    if (!ctx.crypto.chapValid(chap, sub.password, challenge)) return reject('bad-password', method, username);
   } else if (ms2) {
     method = 'mschapv2';
     const challengeAt = ix.vendor(MICROSOFT, MS_CHAP_CHALLENGE);
@@ -135,8 +135,8 @@ export function decideAccess(ix: AttrIndex, nas: NasEntry, ctx: AccessContext): 
     extra = [
       vsa(MICROSOFT, MS_CHAP2_SUCCESS, Buffer.concat([Buffer.from([ident]), Buffer.from(success, 'ascii')])),
       // RFC 2548 §2.4.2-3: salt-encrypted with the secret and this request's authenticator.
-      vsa(MICROSOFT, MS_MPPE_RECV_KEY, saltEncrypt(keys.recv, nas.secret, authenticator)),
-      vsa(MICROSOFT, MS_MPPE_SEND_KEY, saltEncrypt(keys.send, nas.secret, authenticator)),
+      vsa(MICROSOFT, MS_MPPE_RECV_KEY, ctx.crypto.saltEncrypt(keys.recv, nas.secret, authenticator)),
+      vsa(MICROSOFT, MS_MPPE_SEND_KEY, ctx.crypto.saltEncrypt(keys.send, nas.secret, authenticator)),
       ...MPPE_POLICY_AND_TYPES,
     ];
   } else {

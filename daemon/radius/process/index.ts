@@ -11,7 +11,7 @@ import type { ClickhouseStore } from '../../store/clickhouse/index.ts';
 import type { Accounting } from '../accounting/index.ts';
 import { AuthLog } from '../auth-log.ts';
 import type { NasEntry, RadiusCache } from '../cache/index.ts';
-import { type AttrIndex, Code } from '../codec/index.ts';
+import { type AttrIndex, Code, PacketCrypto } from '../codec/index.ts';
 import type { Reply, RequestHandler } from '../listener/index.ts';
 import type { RadiusPolicy } from '../policy.ts';
 import type { Sessions } from '../sessions/index.ts';
@@ -55,6 +55,7 @@ export function createRadiusProcess(config: RadiusConfig, deps: RadiusProcessDep
     cache: deps.cache,
     sessions: deps.sessions,
     policy: deps.policy,
+    crypto: new PacketCrypto(),
     now: Date.now,
   };
   const accounting: AccountingContext = {

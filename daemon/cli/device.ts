@@ -1,33 +1,19 @@
-/** `wispd site …`, `wispd device …`, `wispd collector …`: the network inventory and who may push telemetry. */
+/** `wispd device …`: devices to watch (radios, routers, switches, LTE cores). */
 import type { Command } from 'commander';
 import { snmpProfileNames } from '../../collectors/snmp/index.ts';
 import type { Config } from '../../config/schema.ts';
 import { DEVICE_ROLES, type SnmpCredentials } from '../../contracts/telemetry/index.ts';
 import { control } from '../control/client.ts';
-import { type LatestValue, latestValues } from '../ingest/latest.ts';
+import { type LatestValue, latestValues } from '../ingest/latest-samples.ts';
 import { WispdError } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
 import { formatMac } from '../lib/mac.ts';
 import { invalid } from '../model/db.ts';
-import {
-  addCollector,
-  addDevice,
-  addSite,
-  type Device,
-  getDevice,
-  listCollectors,
-  listDevices,
-  listSites,
-  removeCollector,
-  removeDevice,
-} from '../model/device.ts';
+import { addDevice, type Device, getDevice, listDevices, removeDevice } from '../model/device.ts';
 import { createClickhouse } from '../store/clickhouse/index.ts';
 import type { DataDir } from '../store/datadir.ts';
 import { printTable, withRecords } from './context.ts';
-import type { GlobalOptions } from './load.ts';
-import { seconds } from './records.ts';
-
-const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
+import { globals, seconds } from './options.ts';
 
 /** "sha:secret" → protocol and key. */
 function protocolKey(field: string, text: string | undefined): { protocol?: string; key?: string } {
@@ -95,43 +81,7 @@ async function latest(config: Config, dataDir: DataDir, device: string): Promise
   }
 }
 
-export function registerInventoryCommands(program: Command): void {
-  const site = program
-    .command('site')
-    .description('Sites (towers, POPs) that devices belong to: add, list.')
-    .addHelpText(
-      'after',
-      '\nA site marked --remote is polled by a remote poller (wispd collect --site NAME), not by the daemon.',
-    );
-  site
-    .command('add')
-    .description('Add a site.')
-    .requiredOption('--name <name>', 'the site name')
-    .option('--description <text>', 'where it is, what it serves')
-    .option('--remote', 'its devices are polled by `wispd collect --site <name>` running there')
-    .addHelpText('after', '\nExample:\n  wispd site add --name north-tower --remote')
-    .action((o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
-        const s = await addSite(db, { name: o.name, description: o.description, remote: Boolean(o.remote) });
-        process.stdout.write(`added site ${s.name}${s.remote ? ' (polled remotely)' : ''}\n`);
-      }),
-    );
-  site
-    .command('list')
-    .description('List the sites and how many devices each has.')
-    .option('--json', 'as JSON')
-    .action((o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
-        const rows = (await listSites(db)).map((s) => ({
-          name: s.name,
-          polled_by: s.remote ? 'remote poller' : 'daemon',
-          devices: s.devices,
-          description: s.description || null,
-        }));
-        printTable(rows, ['name', 'polled_by', 'devices', 'description'], o.json);
-      }),
-    );
-
+export function registerDeviceCommands(program: Command): void {
   const device = program
     .command('device')
     .description('Devices to watch (radios, routers, switches, LTE cores): add, list, show, remove.');
@@ -252,52 +202,6 @@ Examples:
       withRecords(globals(cmd), async ({ db }) => {
         await removeDevice(db, name);
         process.stdout.write(`removed device ${name}\n`);
-      }),
-    );
-
-  const collector = program
-    .command('collector')
-    .description('Collectors allowed to push telemetry (remote pollers, scripts): add, list, remove.');
-  collector
-    .command('add')
-    .description('Add a collector and print its token (shown once; it is stored only as a hash).')
-    .requiredOption('--name <name>', 'the collector name')
-    .option('--site <site>', 'the site its rows belong to when they name none')
-    .addHelpText(
-      'after',
-      `
-The token authenticates POST /v1/telemetry (Authorization: Bearer <token>).
-
-Example:
-  wispd collector add --name north-poller --site north-tower`,
-    )
-    .action((o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
-        const { collector: c, token } = await addCollector(db, { name: o.name, site: o.site });
-        process.stdout.write(`added collector ${c.name}${c.site ? ` (site ${c.site})` : ''}\ntoken: ${token}\n`);
-        process.stderr.write(
-          'keep the token now: it cannot be shown again (remove and add the collector for a new one)\n',
-        );
-      }),
-    );
-  collector
-    .command('list')
-    .description('List the collectors (tokens are never shown).')
-    .option('--json', 'as JSON')
-    .action((o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
-        const rows = (await listCollectors(db)).map((c) => ({ name: c.name, site: c.site, added: c.createdAt }));
-        printTable(rows, ['name', 'site', 'added'], o.json);
-      }),
-    );
-  collector
-    .command('remove')
-    .description('Remove a collector; its token stops working at once.')
-    .argument('<name>', 'the collector name')
-    .action((name: string, _o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
-        await removeCollector(db, name);
-        process.stdout.write(`removed collector ${name}\n`);
       }),
     );
 }

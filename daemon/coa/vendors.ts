@@ -7,7 +7,7 @@ import type { NasVendor } from '../model/nas.ts';
 
 export type SessionKey = 'User-Name' | 'Acct-Session-Id' | 'Framed-IP-Address' | 'NAS-IP-Address';
 
-export interface CoaProfile {
+export interface CoaVendor {
   /** Attributes naming the session in a CoA or Disconnect (RFC 5176 §3), in this order. */
   identify: readonly SessionKey[];
   /** A rate change: a CoA-Request carrying the rate, or a Disconnect (for NAS that cannot change a live session). */
@@ -16,7 +16,7 @@ export interface CoaProfile {
   onNak: 'disconnect' | 'none';
 }
 
-export const COA_PROFILES: Readonly<Record<NasVendor, CoaProfile>> = {
+export const COA_VENDORS: Readonly<Record<NasVendor, CoaVendor>> = {
   // RouterOS: "/radius incoming" matches User-Name with Acct-Session-Id or Framed-IP-Address; Mikrotik-Rate-Limit
   // changes the queue of a live PPPoE/hotspot session.
   mikrotik: { identify: ['User-Name', 'Acct-Session-Id', 'Framed-IP-Address'], rateChange: 'coa', onNak: 'disconnect' },

@@ -1,0 +1,69 @@
+import type { Command } from 'commander';
+import { addNas, listNas, NAS_VENDORS, removeNas } from '../model/nas.ts';
+import { printTable, withRecords } from './context.ts';
+import { count, globals } from './options.ts';
+
+export function registerNasCommands(program: Command): void {
+  const nas = program
+    .command('nas')
+    .description('The NAS/BRAS allowed to send RADIUS: add, list, remove.')
+    .addHelpText('after', '\nA packet from an address no NAS covers is dropped (and counted).');
+
+  nas
+    .command('add')
+    .description('Add a NAS (a host address or a subnet of them) with its shared secret.')
+    .requiredOption('--name <name>', 'a name for staff and logs')
+    .requiredOption('--address <ip|cidr>', 'its address (10.0.0.1) or a subnet of NAS (10.0.0.0/24)')
+    .requiredOption('--secret <secret>', 'the RADIUS shared secret (stored encrypted; never shown again)')
+    .option('--vendor <vendor>', `how replies express speed: ${NAS_VENDORS.join(', ')}`, 'generic')
+    .option('--coa-port <port>', 'where it listens for CoA/Disconnect (MikroTik: 3799 or 1700)', '3799')
+    .option(
+      '--no-require-message-authenticator',
+      'accept Access-Requests without Message-Authenticator (only for NAS that cannot send it; weakens BlastRADIUS protection)',
+    )
+    .addHelpText(
+      'after',
+      '\nExample:\n  wispd nas add --name tower1-ccr --address 10.20.0.1 --secret "$SECRET" --vendor mikrotik',
+    )
+    .action((o, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db, box }) => {
+        const n = await addNas(db, box, {
+          name: o.name,
+          address: o.address,
+          secret: o.secret,
+          vendor: o.vendor,
+          coaPort: count('coa-port', o.coaPort),
+          requireMessageAuthenticator: o.requireMessageAuthenticator,
+        });
+        process.stdout.write(`added NAS ${n.name} (${n.address}, ${n.vendor}, CoA port ${n.coaPort})\n`);
+      }),
+    );
+
+  nas
+    .command('list')
+    .description('List the NAS (secrets are never shown).')
+    .option('--json', 'as JSON')
+    .action((o, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db }) => {
+        const rows = (await listNas(db)).map((n) => ({
+          name: n.name,
+          address: n.address,
+          vendor: n.vendor,
+          coa_port: n.coaPort,
+          message_authenticator: n.requireMessageAuthenticator ? 'required' : 'optional',
+        }));
+        printTable(rows, ['name', 'address', 'vendor', 'coa_port', 'message_authenticator'], o.json);
+      }),
+    );
+
+  nas
+    .command('remove')
+    .description('Remove a NAS; its packets are dropped from then on.')
+    .argument('<name>', 'the NAS name')
+    .action((name: string, _o, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db }) => {
+        await removeNas(db, name);
+        process.stdout.write(`removed NAS ${name}\n`);
+      }),
+    );
+}

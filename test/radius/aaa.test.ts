@@ -47,9 +47,10 @@ await addSubscriber(db, box, { username: 'User', password: 'clientPass', plan: '
 
 const auth = (input: string) => radclient(d.authPort, 'auth', SECRET, input);
 const acct = (input: string) => radclient(d.acctPort, 'acct', SECRET, input);
-// The NAS, plans and subscribers above reach the daemon through change_log within a second.
+// The NAS, plans and subscribers above reach the daemon through change_log within a second, in the order they were
+// added (one poll may carry the first ones and the next poll the rest): wait for the last one.
 await eventually(
-  async () => (await auth(`User-Name = "alice", User-Password = "alice-pw", ${MA}`)).code === 'Access-Accept',
+  async () => (await auth(`User-Name = "User", User-Password = "clientPass", ${MA}`)).code === 'Access-Accept',
 );
 
 let id = 0;

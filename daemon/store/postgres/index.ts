@@ -30,7 +30,7 @@ export interface PostgresStore extends Component {
   readonly pool: pg.Pool;
   /** What the last start() applied. */
   readonly migrations: MigrationReport;
-  /** This deployment's id (table `instance`), read at start once migrated; zeros before. */
+  /** This deployment's id (table `instance`), read at start once the core migrations ran; zeros before. */
   readonly instance: string;
   query<R extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>>;
   /** Runs `fn` in a transaction on one connection: committed when it resolves, rolled back when it throws. */
@@ -185,7 +185,8 @@ export function createPostgres(config: PostgresConfig, deps: PostgresDeps): Post
         report = await migrate(deps.migrations);
         counters.migrations_applied += report.applied.length;
         logReport(log, report);
-        instance = (await pool.query<{ id: string }>('SELECT id FROM instance')).rows[0]!.id;
+        if (deps.migrations.some((m) => m.scope === 'core'))
+          instance = (await pool.query<{ id: string }>('SELECT id FROM instance')).rows[0]!.id;
       }
     },
 

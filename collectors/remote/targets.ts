@@ -3,7 +3,12 @@
  * PostgreSQL: a tower site needs NATS and its token, not the database or the instance key. Asked again when the daemon
  * announces a change (TARGETS_CHANGED_SUBJECT) and every minute, in case an announcement was missed.
  */
-import type { DeviceTarget, TargetSource, TargetsRequest } from '../../contracts/telemetry/index.ts';
+import {
+  type DeviceTarget,
+  TargetList,
+  type TargetSource,
+  type TargetsRequest,
+} from '../../contracts/telemetry/index.ts';
 import { isWispdError, WispdError } from '../../daemon/lib/errors.ts';
 import type { Logger } from '../../daemon/lib/log.ts';
 
@@ -22,17 +27,16 @@ const RETRY_MS = 2000;
 
 export function createRemoteTargets(deps: RemoteTargetsDeps): TargetSource {
   const log = deps.log.child({ component: 'targets' });
-  let list: DeviceTarget[] = [];
-  const listeners: Array<(t: readonly DeviceTarget[]) => void> = [];
+  const list = new TargetList();
   const counters = { reloads: 0, reload_errors: 0 };
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
   let running = false;
 
   async function reload(): Promise<void> {
-    list = await deps.ask({ site: deps.site, token: deps.token });
+    const next = await deps.ask({ site: deps.site, token: deps.token });
     counters.reloads++;
-    for (const fn of listeners) fn(list);
+    list.set(next);
   }
 
   const refresh = () => {
@@ -71,11 +75,9 @@ export function createRemoteTargets(deps: RemoteTargetsDeps): TargetSource {
       clearTimeout(timer);
       unsubscribe?.();
     },
-    targets: () => list,
-    onChange(fn) {
-      listeners.push(fn);
-    },
-    counters: () => ({ ...counters, devices: list.length }),
-    describe: () => `${list.length} devices of site ${deps.site} (from the daemon)`,
+    targets: () => list.targets,
+    onChange: (fn) => list.onChange(fn),
+    counters: () => ({ ...counters, devices: list.targets.length }),
+    describe: () => `${list.targets.length} devices of site ${deps.site} (from the daemon)`,
   };
 }

@@ -51,3 +51,22 @@ export interface TargetsRequest {
 export const TARGETS_SUBJECT = 'inventory.targets';
 /** Announced by the daemon when the inventory changed: remote pollers ask again. */
 export const TARGETS_CHANGED_SUBJECT = 'inventory.changed';
+
+/** The list a TargetSource serves and the callbacks told of each new one: what every source keeps the same way. */
+export class TargetList {
+  #list: readonly DeviceTarget[] = [];
+  readonly #listeners: Array<(targets: readonly DeviceTarget[]) => void> = [];
+
+  get targets(): readonly DeviceTarget[] {
+    return this.#list;
+  }
+
+  set(list: readonly DeviceTarget[]): void {
+    this.#list = list;
+    for (const fn of this.#listeners) fn(list);
+  }
+
+  onChange(fn: (targets: readonly DeviceTarget[]) => void): void {
+    this.#listeners.push(fn);
+  }
+}

@@ -3,7 +3,7 @@
  * PostgreSQL with their SNMP credentials opened, and reloaded when the inventory changes (change_log): a device added
  * with `wispd device add` is polled within a second or two.
  */
-import type { DeviceTarget, TargetSource } from '../../contracts/telemetry/index.ts';
+import { TargetList, type TargetSource } from '../../contracts/telemetry/index.ts';
 import type { Logger } from '../lib/log.ts';
 import { loadTargets } from '../model/device.ts';
 import type { SecretBox } from '../security/secret-box.ts';
@@ -21,16 +21,15 @@ const DEBOUNCE_MS = 200;
 
 export function createTargetLoader(deps: TargetLoaderDeps): TargetSource {
   const log = deps.log.child({ component: 'targets' });
-  let list: DeviceTarget[] = [];
-  const listeners: Array<(t: readonly DeviceTarget[]) => void> = [];
+  const list = new TargetList();
   const counters = { reloads: 0, reload_errors: 0 };
   let pending: NodeJS.Timeout | undefined;
   let running = false;
 
   async function reload(): Promise<void> {
-    list = await loadTargets(deps.postgres, deps.box(), {});
+    const next = await loadTargets(deps.postgres, deps.box(), {});
     counters.reloads++;
-    for (const fn of listeners) fn(list);
+    list.set(next);
   }
 
   const changed = () => {
@@ -56,11 +55,9 @@ export function createTargetLoader(deps: TargetLoaderDeps): TargetSource {
       running = false;
       clearTimeout(pending);
     },
-    targets: () => list,
-    onChange(fn) {
-      listeners.push(fn);
-    },
-    counters: () => ({ ...counters, devices: list.length }),
-    describe: () => `${list.length} devices`,
+    targets: () => list.targets,
+    onChange: (fn) => list.onChange(fn),
+    counters: () => ({ ...counters, devices: list.targets.length }),
+    describe: () => `${list.targets.length} devices`,
   };
 }

@@ -28,12 +28,13 @@ const { values } = parseArgs({
     'fixed-rps': { type: 'string', default: '5000' },
     modes: { type: 'string', default: 'pap,chap,mschapv2,acct' },
     generators: { type: 'string', default: '1' },
+    'fixed-only': { type: 'boolean' },
     help: { type: 'boolean' },
   },
 });
 if (values.help) {
   console.log(
-    'Usage: node --import=tsx bench/radius.bench.ts [--users N] [--seconds S] [--fixed-rps R] [--modes pap,chap,mschapv2,acct] [--generators G]',
+    'Usage: node --import=tsx bench/radius.bench.ts [--users N] [--seconds S] [--fixed-rps R] [--modes pap,chap,mschapv2,acct] [--generators G] [--fixed-only]\n  --fixed-only: only the CPU per request at the fixed load, not the ramp to the highest rate',
   );
   process.exit(0);
 }
@@ -126,9 +127,9 @@ async function measure(server: Server, mode: Mode) {
   const cpu = cpuMs(server.pid) - before;
   const cpuUs = (cpu * 1000) / Math.max(1, fixed.received);
   let best: { rps: number; p50: number; p99: number } | undefined;
-  for (const rps of [
-    1000, 2000, 3000, 4000, 5000, 6000, 8000, 10_000, 12_500, 15_000, 20_000, 25_000, 30_000, 40_000,
-  ]) {
+  for (const rps of values['fixed-only']
+    ? []
+    : [1000, 2000, 3000, 4000, 5000, 6000, 8000, 10_000, 12_500, 15_000, 20_000, 25_000, 30_000, 40_000]) {
     const r = await load(port, mode, rps, Math.max(3, Math.round(SECONDS / 2)));
     const p99 = percentileMs(r.histogram, 99);
     const lossy = r.lost + r.skipped > r.sent * 0.001;

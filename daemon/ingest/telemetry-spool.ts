@@ -4,6 +4,8 @@
  * oldest first, each alone under its token, so an insert that reached ClickHouse before a crash is not stored twice.
  * The consumer's position is a checkpoint beside the segments. Disk is bounded by `telemetry.spool_mb`.
  */
+import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { Backoff } from '../lib/backoff.ts';
 import type { Logger } from '../lib/log.ts';
 import { sampledLog } from '../lib/sampled-log.ts';
@@ -30,6 +32,7 @@ function decode(data: string): SpooledBatch {
 
 export class TelemetrySpool {
   readonly counters = { spooled_rows: 0, replayed_rows: 0 };
+  readonly #dir: string;
   readonly #maxBytes: number;
   readonly #spool: Spool;
   readonly #checkpoint: SpoolCheckpoint<{ acked: number }>;
@@ -51,6 +54,7 @@ export class TelemetrySpool {
     deps: { log: Logger; insert: (b: SpooledBatch) => Promise<void>; onDrained: () => void },
   ) {
     this.#maxBytes = spoolMb * 1024 * 1024;
+    this.#dir = dir;
     this.#spool = new Spool(dir, { name: 'telemetry', groupCommitMs: 2, segmentBytes: SEGMENT_BYTES });
     this.#checkpoint = new SpoolCheckpoint(`${dir}/telemetry.checkpoint`, { acked: 0 });
     this.#log = deps.log;
@@ -82,8 +86,33 @@ export class TelemetrySpool {
 
   async open(): Promise<void> {
     await this.#spool.open(this.#checkpoint.load().acked);
+    await this.#adoptFilePerBatch();
     this.#running = true;
     if (this.backlog > 0) this.#log.info({ batches: this.backlog, bytes: this.bytes }, 'replaying spooled telemetry');
+  }
+
+  /**
+   * wispd 0.1 spooled each batch as a file of its own (`<seq>.<rows>.<token, base64url>.tsv`); such files left by an
+   * upgrade are taken into the segment log, in their order, and removed once they are there.
+   */
+  async #adoptFilePerBatch(): Promise<void> {
+    const files = readdirSync(this.#dir)
+      .map((name) => ({ name, m: /^(\d+)\.(\d+)\.([A-Za-z0-9_-]+)\.tsv$/.exec(name) }))
+      .filter((f) => f.m)
+      .sort((a, b) => Number(a.m![1]) - Number(b.m![1]));
+    for (const { name, m } of files) {
+      const path = join(this.#dir, name);
+      await this.#spool.append(
+        encode({
+          token: Buffer.from(m![3]!, 'base64url').toString(),
+          rows: Number(m![2]),
+          at: statSync(path).mtimeMs,
+          body: readFileSync(path),
+        }),
+      );
+      unlinkSync(path);
+    }
+    if (files.length) this.#log.info({ batches: files.length }, 'spooled telemetry of the previous format taken over');
   }
 
   /** Resolves once the batch is on disk; rejects when the spool is off or full (the message says which). */

@@ -1,6 +1,7 @@
 // The telemetry writer against a ClickHouse server (HTTP interface on chDB): batches merged into few inserts, a batch
 // with an id stored once however often it comes, ClickHouse down → the spool, replayed once after a restart, and a
 // bounded backlog.
+import { readdirSync, writeFileSync } from 'node:fs';
 import t from 'tap';
 import { RowBuilder, rowSource } from '../../contracts/telemetry/index.ts';
 import { createTelemetryWriter } from '../../daemon/ingest/writer.ts';
@@ -90,6 +91,21 @@ t.test('telemetry writer', async (t) => {
     t.equal(await count('ap-3'), 700, 'every row once');
     // The batch written during the outage went to the spool behind the others, keeping the order.
     t.match(w.counters(), { replayed_rows: 700, spool_batches: 0, outage: 0 });
+    await w.stop();
+  });
+
+  t.test('batches spooled by wispd 0.1 (a file each) are taken over and stored once', async (t) => {
+    const dir = dataDir.sub('spool/telemetry', true);
+    const old = batch('ap-7', 40);
+    writeFileSync(`${dir}/000000000001.40.${Buffer.from('wispd:old:1').toString('base64url')}.tsv`, old.body);
+    const w = createTelemetryWriter(config, { log, clickhouse: ch, dataDir });
+    await w.start();
+    t.notOk(
+      readdirSync(dir).some((f) => f.endsWith('.tsv')),
+      'the file is gone once its batch is in the segment log',
+    );
+    t.ok(await w.drainSpool(20_000));
+    t.equal(await count('ap-7'), 40);
     await w.stop();
   });
 

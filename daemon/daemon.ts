@@ -27,6 +27,7 @@ import { coaEnforcement } from './policy/fup/enforce.ts';
 import { createFup, type Fup, subscribersOf } from './policy/fup/index.ts';
 import { registerFupOperations } from './policy/fup/operations.ts';
 import { type Accounting, createAccounting } from './radius/accounting/index.ts';
+import { registerAccountingOperations } from './radius/accounting/operations.ts';
 import { createRadiusCache, type RadiusCache } from './radius/cache/index.ts';
 import { loadStandardDictionary } from './radius/codec/index.ts';
 import { createDemo } from './radius/demo.ts';
@@ -131,7 +132,15 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
       },
     }),
   );
-  const accounting = lifecycle.add(createAccounting(config.accounting, { log, dataDir, clickhouse, instance }));
+  const accounting = lifecycle.add(
+    createAccounting(config.accounting, {
+      log,
+      dataDir,
+      clickhouse,
+      instance,
+      duplicateWindow: config.radius.duplicate_window,
+    }),
+  );
   const sessions = lifecycle.add(createSessions(config.radius, { log, postgres, directory: cache, accounting }));
   const coa = lifecycle.add(
     createCoa(config.coa, config.radius, { log, cache, sessions, clickhouse, postgres, box, instance, batching }),
@@ -148,6 +157,7 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
   );
   registerFupOperations(control, fup, cache);
   registerCoaOperations(control, coa, sessions);
+  registerAccountingOperations(control, accounting);
   // Importing the staff panel's AdminJS holds the event loop for most of a second: before RADIUS listens, not after.
   lifecycle.add(createPanelPreload(config.admin, dataDir.sub('adminjs')));
   const handler = createRadiusProcess(config.radius, {

@@ -6,6 +6,7 @@ import { control } from '../control/client.ts';
 import { invalid } from '../model/db.ts';
 import type { Usage } from '../policy/fup/index.ts';
 import { DataDir } from '../store/datadir.ts';
+import type { QuarantinedRow } from '../store/quarantine.ts';
 import { load } from './load.ts';
 import { globals } from './options.ts';
 
@@ -51,7 +52,43 @@ async function usageCommand(cmd: Command, op: string, args: Record<string, unkno
   else printUsage(usage);
 }
 
+async function quarantineCommand(cmd: Command, o: { replay?: boolean; json?: boolean }): Promise<void> {
+  const { config } = load(globals(cmd));
+  const dataDir = new DataDir(config.daemon.data_dir);
+  if (o.replay) {
+    const r = await control<{ replayed: number; refused: QuarantinedRow[] }>(dataDir, 'accounting-replay', {});
+    if (o.json) return void process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    process.stdout.write(`${r.replayed} record(s) stored, ${r.refused.length} still refused\n`);
+    for (const q of r.refused) process.stdout.write(`  ${q.at}  ${q.error}\n`);
+    if (r.refused.length) process.exitCode = 1;
+    return;
+  }
+  const rows = await control<QuarantinedRow[]>(dataDir, 'accounting-quarantine', {});
+  if (o.json) return void process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  if (rows.length === 0) return void process.stdout.write('no accounting record in quarantine\n');
+  for (const q of rows) {
+    const fields = q.row.split('\t');
+    const field = (name: string) => fields[q.columns.indexOf(name)] ?? '';
+    process.stdout.write(
+      `${q.at}  nas ${field('nas')}  user ${field('username')}  session ${field('acct_session_id')}\n  ${q.error}\n`,
+    );
+  }
+  process.stdout.write(`${rows.length} record(s); \`wispd accounting quarantine --replay\` sends them again\n`);
+}
+
 export function registerOperationCommands(program: Command): void {
+  program
+    .command('accounting')
+    .description('Accounting records and their way to ClickHouse.')
+    .command('quarantine')
+    .description(
+      'The accounting records ClickHouse refused: kept aside (data_dir/quarantine/) so that the others go on.',
+    )
+    .option('--replay', 'send them again (after the cause is fixed); those still refused stay')
+    .option('--json', 'as JSON')
+    .addHelpText('after', '\nExamples:\n  wispd accounting quarantine\n  wispd accounting quarantine --replay')
+    .action((o: { replay?: boolean; json?: boolean }, cmd: Command) => quarantineCommand(cmd, o));
+
   program
     .command('usage')
     .description("A subscriber's fair-usage counter for the current period: used, quota, top-ups, state.")

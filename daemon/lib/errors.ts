@@ -31,7 +31,11 @@ export const errorCodes = {
   WISPD_INGEST_UNAUTHORIZED: 'a push or live stream came without a known collector token',
   WISPD_SNMP_PROFILE: 'an SNMP profile file is not valid (the message names the file and the key)',
   WISPD_SCRAPE_FAILED: 'an EPC metrics URL or the GenieACS NBI cannot be read (unreachable, timed out, HTTP error)',
+  WISPD_TELEMETRY_SLOW: 'a telemetry body arrived slower than ingest.min_body_rate or not within ingest.body_timeout',
   WISPD_ADMIN_LISTEN: 'the staff panel cannot listen on admin.listen (the address is in use or not local)',
+  WISPD_RADIUS_LISTEN: 'the RADIUS sockets cannot listen on radius.address and its ports (in use, or not local)',
+  WISPD_COA_LISTEN: 'the CoA socket cannot bind coa.address (not an address of this machine)',
+  WISPD_CSRF: 'a request that changes something came from another site, or a form post lacked the CSRF token',
   WISPD_STAFF_UNAUTHORIZED:
     'a panel request came without a valid staff session, or a login had a wrong email or password',
   WISPD_STAFF_FORBIDDEN: "the staff member's role does not allow this action on this resource",

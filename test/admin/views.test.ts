@@ -186,6 +186,7 @@ const accounting = createAccounting(config.accounting, {
   dataDir,
   clickhouse,
   instance: () => '00000000-0000-0000-0000-000000000001',
+  duplicateWindow: 10_000,
 });
 await accounting.start();
 t.teardown(() => accounting.stop());

@@ -203,14 +203,23 @@ export async function accountingRequest(
   return reply?.[0] === Code.AccountingResponse;
 }
 
-/** Sends Accounting-Requests (a Start per session id) with `concurrency` in flight; returns the acknowledged ids. */
+/**
+ * Sends Accounting-Requests (a Start per session id) with `concurrency` in flight; returns the acknowledged ids. With
+ * `unanswered`, the requests that got no answer are kept there (to be retransmitted from the same `client`).
+ */
 export async function accountingLoad(
   port: number,
   secret: Buffer,
   ids: string[],
-  opts: { concurrency: number; onAck?: (n: number) => void; stop?: () => boolean },
+  opts: {
+    concurrency: number;
+    onAck?: (n: number) => void;
+    stop?: () => boolean;
+    client?: UdpClient;
+    unanswered?: Map<string, Buffer>;
+  },
 ): Promise<Set<string>> {
-  const client = await UdpClient.open();
+  const client = opts.client ?? (await UdpClient.open());
   const acked = new Set<string>();
   let next = 0;
   let inFlightId = 0;
@@ -233,11 +242,11 @@ export async function accountingLoad(
         if (reply?.[0] === Code.AccountingResponse) {
           acked.add(sid);
           opts.onAck?.(acked.size);
-        }
+        } else opts.unanswered?.set(sid, pkt);
       }
     }),
   );
-  client.close();
+  if (!opts.client) client.close();
   return acked;
 }
 

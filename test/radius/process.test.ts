@@ -136,16 +136,23 @@ t.test('Accounting-Request: ok once spooled; fail when the spool refuses → no 
     ix,
     nas,
     '10.0.0.1',
+    1646,
     ctx(async () => 1),
   );
   t.equal(ok, 'ok');
   t.equal(replyCode(Code.AccountingRequest, ok), Code.AccountingResponse);
   t.match(applied, [{ status: 'start', acct_session_id: 's1', username: 'alice', subscriber_id: 3, nas: 'n1' }]);
+  t.equal(
+    applied[0]!.request,
+    `@10.0.0.1,1646,02${ix.buf.toString('hex', 4, 20)}`,
+    "the request's identity (source, port, identifier, authenticator) goes to the spool with the record",
+  );
   t.equal(counted.length, 1, 'policy counts the record');
   const failed = await handleAccountingRequest(
     ix,
     nas,
     '10.0.0.1',
+    1646,
     ctx(async () => {
       throw new Error('disk full');
     }),

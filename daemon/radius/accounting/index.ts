@@ -11,10 +11,19 @@ import type { Component } from '../../lib/component.ts';
 import type { Logger } from '../../lib/log.ts';
 import { sampledLog } from '../../lib/sampled-log.ts';
 import type { ClickhouseStore } from '../../store/clickhouse/index.ts';
+import { insertIsolated } from '../../store/clickhouse/isolate.ts';
 import type { DataDir } from '../../store/datadir.ts';
+import { Quarantine, type QuarantinedRow } from '../../store/quarantine.ts';
 import { SpoolCheckpoint } from '../../store/spool/checkpoint.ts';
 import { Spool, type SpoolRecord } from '../../store/spool/index.ts';
-import { ACCOUNTING_COLUMNS, type AcctRecord, recordTsv } from './record.ts';
+import {
+  ACCOUNTING_COLUMNS,
+  type AcctRecord,
+  recordTsv,
+  type SpooledRequest,
+  spooledRequest,
+  spooledRow,
+} from './record.ts';
 
 export type { AcctRecord } from './record.ts';
 
@@ -23,6 +32,11 @@ export interface Accounting extends Component {
   record(rec: AcctRecord): Promise<number>;
   /** Sends everything on disk to ClickHouse now (tests, shutdown); resolves when sent or when `timeoutMs` passes. */
   drain(timeoutMs?: number): Promise<boolean>;
+  /** The requests whose records were spooled within the duplicate window before this start (handed out once). */
+  answeredBeforeStart(): SpooledRequest[];
+  /** The records ClickHouse refused (kept in `<data_dir>/quarantine/`), and a way to send them again once fixed. */
+  quarantined(): QuarantinedRow[];
+  replayQuarantined(): Promise<{ replayed: number; refused: QuarantinedRow[] }>;
 }
 
 export interface AccountingDeps {
@@ -31,6 +45,8 @@ export interface AccountingDeps {
   clickhouse: ClickhouseStore;
   /** The deployment's id (PostgreSQL `instance`), stored with each row. */
   instance: () => string;
+  /** How long the listener remembers an answer (radius.duplicate_window): the requests answered that recently before a start are read back from the spool. */
+  duplicateWindow: number;
 }
 
 interface Checkpoint {
@@ -49,14 +65,27 @@ export function createAccounting(config: AccountingConfig, deps: AccountingDeps)
     name: 'acct',
     groupCommitMs: config.group_commit,
     segmentBytes: config.segment_mb << 20,
+    retainMs: deps.duplicateWindow,
   });
-  const counters = { records: 0, rows_written: 0, batches: 0, insert_failures: 0, retries_pending: 0 };
+  let answered: SpooledRequest[] = [];
+  const quarantine = new Quarantine(deps.dataDir.sub('quarantine', true), 'radius_accounting', ACCOUNTING_COLUMNS);
+  const counters = {
+    records: 0,
+    rows_written: 0,
+    batches: 0,
+    insert_failures: 0,
+    retries_pending: 0,
+    rows_quarantined: 0,
+  };
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
   const backoff = new Backoff(20, 30_000);
   /** Records on disk not yet in ClickHouse. */
   const backlog = () => spool.durableSeq - checkpoint.value.acked;
+
+  const insert = (rows: readonly string[], token: string) =>
+    deps.clickhouse.insertTsv('radius_accounting', ACCOUNTING_COLUMNS, rows, { insert_deduplication_token: token });
 
   /** Sends one batch; false when there was nothing to send. */
   async function sendBatch(): Promise<boolean> {
@@ -74,11 +103,18 @@ export function createAccounting(config: AccountingConfig, deps: AccountingDeps)
     }
     if (records.length > 0) {
       const instance = deps.instance();
-      await deps.clickhouse.insertTsv(
-        'radius_accounting',
-        ACCOUNTING_COLUMNS,
-        records.map((r) => `${r.data}\t${instance}\t${r.seq}\n`),
-        { insert_deduplication_token: intent.token },
+      await insertIsolated(
+        insert,
+        records.map((r) => `${spooledRow(r.data)}\t${instance}\t${r.seq}\n`),
+        intent.token,
+        async (row, token, err) => {
+          quarantine.add(row.slice(0, -1), token, err);
+          counters.rows_quarantined++;
+          log.error(
+            { err: err.message.split('\n')[0], quarantine: quarantine.path, quarantined: quarantine.count },
+            'ClickHouse refused an accounting record: it is kept in quarantine and the others go on (`wispd accounting quarantine`)',
+          );
+        },
       );
     }
     counters.rows_written += records.length;
@@ -86,6 +122,22 @@ export function createAccounting(config: AccountingConfig, deps: AccountingDeps)
     await checkpoint.save({ acked: intent.to });
     spool.release(intent.to);
     return true;
+  }
+
+  /** Reads the requests answered within the window back from the spool's tail. */
+  async function readAnswered(): Promise<SpooledRequest[]> {
+    const since = Date.now() - deps.duplicateWindow;
+    const out: SpooledRequest[] = [];
+    for (let from = spool.writtenSince(since); from <= spool.durableSeq; ) {
+      const records = await spool.read(from, 10_000);
+      if (records.length === 0) break;
+      for (const r of records) {
+        const req = spooledRequest(r.data);
+        if (req && req.at >= since) out.push(req);
+      }
+      from = records[records.length - 1]!.seq + 1;
+    }
+    return out;
   }
 
   async function run(): Promise<void> {
@@ -124,6 +176,7 @@ export function createAccounting(config: AccountingConfig, deps: AccountingDeps)
     async start() {
       checkpoint.load();
       await spool.open(checkpoint.value.acked);
+      answered = await readAnswered();
       spool.onDurable(() => {
         if (!backoff.failing && backlog() >= config.batch_rows) wake?.();
       });
@@ -156,13 +209,21 @@ export function createAccounting(config: AccountingConfig, deps: AccountingDeps)
       ...spool.counters,
       acked: checkpoint.value.acked,
       backlog: backlog(),
+      quarantined: quarantine.count,
       segments: spool.stats(checkpoint.value.acked).segments,
     }),
     describe: () => `spool ${dir} (${backlog()} records waiting for ClickHouse)`,
     record(rec) {
       counters.records++;
-      return spool.append(recordTsv(rec));
+      return spool.append(rec.request ? `${rec.request}\t${recordTsv(rec)}` : recordTsv(rec));
     },
+    answeredBeforeStart() {
+      const out = answered;
+      answered = [];
+      return out;
+    },
+    quarantined: () => quarantine.list(),
+    replayQuarantined: () => quarantine.replay((r) => insert([`${r.row}\n`], r.token)),
     async drain(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (checkpoint.value.acked < spool.durableSeq && Date.now() < deadline) {

@@ -95,8 +95,7 @@ export class DuplicateCache {
     return at;
   }
 
-  #store(key: number, request: Buffer, reply: Buffer | null): void {
-    const now = performance.now();
+  #store(key: number, request: Buffer, reply: Buffer | null, now = performance.now()): void {
     let i = this.#find(key, request, now);
     if (i < 0) {
       // A free or expired slot of the probe run, else its oldest.
@@ -131,10 +130,13 @@ export class DuplicateCache {
     this.#store(key, request, null);
   }
 
-  /** Records the reply sent; `null` (no reply) forgets the request so that the NAS's retry is processed. */
-  finish(key: number, request: Buffer, reply: Buffer | null): void {
+  /**
+   * Records the reply sent; `null` (no reply) forgets the request so that the NAS's retry is processed. `at` (on the
+   * `performance.now()` clock) is when it was answered, for replies remembered from before a restart.
+   */
+  finish(key: number, request: Buffer, reply: Buffer | null, at?: number): void {
     if (reply) {
-      this.#store(key, request, reply);
+      this.#store(key, request, reply, at);
       return;
     }
     const i = this.#find(key, request, performance.now());

@@ -8,6 +8,7 @@ import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from '
 import { isIPv6 } from 'node:net';
 import type { RadiusConfig } from '../../../config/schema.ts';
 import type { Component } from '../../lib/component.ts';
+import { WispdError } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/log.ts';
 import { sampledLog } from '../../lib/sampled-log.ts';
 import type { NasEntry, NasTable } from '../cache/index.ts';
@@ -33,9 +34,23 @@ export interface Reply {
   readonly attrs: readonly Uint8Array[];
 }
 
+/** A request answered before a restart (its header: code, identifier, Request Authenticator) and when. */
+export interface AnsweredRequest {
+  source: string;
+  port: number;
+  header: Buffer;
+  /** Epoch ms. */
+  at: number;
+}
+
 /** Where admitted, verified requests go (process/); `ix` indexes the request until the handler first awaits. */
 export interface RequestHandler {
-  handle(code: number, ix: AttrIndex, nas: NasEntry, source: string): Reply | Promise<Reply>;
+  handle(code: number, ix: AttrIndex, nas: NasEntry, source: string, port: number): Reply | Promise<Reply>;
+  /**
+   * Requests answered within the retransmission window before this start, so that a NAS retrying one after a crash
+   * gets its answer again instead of having it processed twice (called once, at start).
+   */
+  answeredBeforeStart?(): Iterable<AnsweredRequest>;
   start(): void;
   stop(): Promise<void>;
   counters(): Readonly<Record<string, number>>;
@@ -133,7 +148,7 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
     if (seen.kind === 'in-progress') return drop('duplicate_in_progress');
     if (!verified(code, msg, nas)) return;
     const proxyState = proxyStates(msg, ix);
-    const reply = handler.handle(code, ix, nas, rinfo.address);
+    const reply = handler.handle(code, ix, nas, rinfo.address, rinfo.port);
     if (!(reply instanceof Promise)) return respond(socket, code, msg, rinfo, nas, key, reply, proxyState);
     // Copies of the request that arrive meanwhile are dropped: the NAS retries if this one is never answered.
     dups.begin(key, msg);
@@ -168,9 +183,20 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
       }
     });
     return new Promise((resolve, reject) => {
-      socket.once('error', reject);
+      const failed = (err: Error) => {
+        const key = port === config.auth_port ? 'radius.auth_port' : 'radius.acct_port';
+        reject(
+          new WispdError(
+            'WISPD_RADIUS_LISTEN',
+            `cannot listen on ${config.address}:${port} (radius.address, ${key}): ${err.message}`,
+            { address: config.address, port },
+            { cause: err },
+          ),
+        );
+      };
+      socket.once('error', failed);
       socket.bind(port, config.address, () => {
-        socket.off('error', reject);
+        socket.off('error', failed);
         socket.on('error', (err) => {
           counters.send_errors!++;
           warn('error', { err: err.message, port }, 'RADIUS socket error');
@@ -186,6 +212,20 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
     });
   }
 
+  /** Remembers the answers given before a restart; Accounting-Response has no attributes to rebuild. */
+  function rememberAnswered(): void {
+    let n = 0;
+    const clock = performance.now() - Date.now();
+    for (const r of handler.answeredBeforeStart?.() ?? []) {
+      const nas = deps.nas.lookup(r.source);
+      if (!nas || r.header[0] !== Code.AccountingRequest) continue;
+      const bytes = crypto.buildReply(Code.AccountingResponse, r.header, [], nas.secret, { zeroHeaderForMa: true });
+      dups.finish(DuplicateCache.key(nas.id, r.port, r.header), r.header, bytes, r.at + clock);
+      n++;
+    }
+    if (n) log.info({ requests: n }, 'answers given before the restart remembered for retransmissions');
+  }
+
   const close = (s: Socket | undefined) => new Promise<void>((resolve) => (s ? s.close(() => resolve()) : resolve()));
 
   return {
@@ -197,6 +237,7 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
       return acctPort;
     },
     async start() {
+      rememberAnswered();
       try {
         auth = await bind(config.auth_port, AUTH_CODES);
         acct = await bind(config.acct_port, ACCT_CODES);

@@ -5,7 +5,7 @@
  * than losing the record.
  */
 import type { Accounting } from '../accounting/index.ts';
-import { recordOf } from '../accounting/record.ts';
+import { recordOf, requestKey } from '../accounting/record.ts';
 import type { NasEntry, RadiusCache } from '../cache/index.ts';
 import type { AttrIndex } from '../codec/index.ts';
 import type { RadiusPolicy } from '../policy.ts';
@@ -27,9 +27,11 @@ export function handleAccountingRequest(
   ix: AttrIndex,
   nas: NasEntry,
   source: string,
+  port: number,
   ctx: AccountingContext,
 ): Promise<Result> {
   const rec = recordOf(ix, nas, source, ctx.now(), ctx.cache.dictionary, (u) => ctx.cache.subscriber(u)?.id ?? 0);
+  rec.request = requestKey(source, port, ix.buf);
   ctx.sessions.apply(rec);
   // Policy acts on the update at once, not after the fsync.
   ctx.policy.account(rec);

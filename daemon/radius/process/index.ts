@@ -95,21 +95,21 @@ export function createRadiusProcess(config: RadiusConfig, deps: RadiusProcessDep
     return { code, attrs: d.attrs };
   }
 
-  async function accountingRequest(ix: AttrIndex, nas: NasEntry, source: string): Promise<Reply> {
+  async function accountingRequest(ix: AttrIndex, nas: NasEntry, source: string, port: number): Promise<Reply> {
     counters.accounting_requests++;
-    const reply = ACCOUNTING[await handleAccountingRequest(ix, nas, source, accounting)];
+    const reply = ACCOUNTING[await handleAccountingRequest(ix, nas, source, port, accounting)];
     if (reply.code === null) counters.no_response++;
     else counters.accounting_responses++;
     return reply;
   }
 
   return {
-    handle(code, ix, nas, source) {
+    handle(code, ix, nas, source, port) {
       switch (code) {
         case Code.AccessRequest:
           return accessRequest(ix, nas, source);
         case Code.AccountingRequest:
-          return accountingRequest(ix, nas, source);
+          return accountingRequest(ix, nas, source, port);
         case Code.StatusServer:
           counters.status_server++;
           return STATUS[handleStatusServer()];
@@ -117,6 +117,7 @@ export function createRadiusProcess(config: RadiusConfig, deps: RadiusProcessDep
           throw new RangeError(`no handler for RADIUS code ${code}`);
       }
     },
+    answeredBeforeStart: () => deps.accounting.answeredBeforeStart(),
     start: () => authLog.start(),
     stop: () => authLog.stop(),
     counters() {

@@ -9,6 +9,7 @@
 import type { RadiusConfig } from '../../../config/schema.ts';
 import type { Component } from '../../lib/component.ts';
 import type { Logger } from '../../lib/log.ts';
+import { sampledLog } from '../../lib/sampled-log.ts';
 import type { PostgresStore } from '../../store/postgres/index.ts';
 import { WriteBehind } from '../../store/write-behind.ts';
 import type { Accounting } from '../accounting/index.ts';
@@ -54,6 +55,7 @@ const INTERIM_FLUSH_MS = 30_000;
 
 export function createSessions(config: RadiusConfig, deps: SessionsDeps): Sessions {
   const log = deps.log.child({ component: 'sessions' });
+  const warn = sampledLog(log);
   const table = new SessionTable((id) => deps.directory.interimInterval(id));
   let lastInterimWrite = 0;
   /** The next write takes the counter updates too. */
@@ -65,11 +67,19 @@ export function createSessions(config: RadiusConfig, deps: SessionsDeps): Sessio
       const interim = interimNow || Date.now() - lastInterimWrite >= INTERIM_FLUSH_MS;
       interimNow = false;
       if (interim) lastInterimWrite = Date.now();
-      return writeSessions(deps.postgres, table, interim);
+      return writeSessions(deps.postgres, table, interim, (s, err) => {
+        rowsRefused++;
+        warn(
+          'error',
+          { err: err.message, nas_id: s.nasId, acct_session_id: s.acctSessionId, username: s.username },
+          'PostgreSQL refused a live session; the others are written, this one is tried again with its next update',
+        );
+      });
     },
     log,
   );
   let staleClosed = 0;
+  let rowsRefused = 0;
   let reapTimer: NodeJS.Timeout | undefined;
 
   function reap(now = Date.now()): Session[] {
@@ -98,6 +108,7 @@ export function createSessions(config: RadiusConfig, deps: SessionsDeps): Sessio
     counters: () => ({
       ...table.counters,
       stale_closed: staleClosed,
+      rows_refused: rowsRefused,
       ...writer.counters,
       active: table.size,
       pending_writes: table.dirty.size + table.updated.size,

@@ -14,7 +14,7 @@ export async function loadSessions(db: Queryable): Promise<Session[]> {
     nas_port_id: string | null;
     started_at: Date;
     updated_at: Date;
-    session_time: number;
+    session_time: string;
     input_octets: string;
     output_octets: string;
     interim_interval: number;
@@ -37,7 +37,7 @@ export async function loadSessions(db: Queryable): Promise<Session[]> {
     nasPortId: r.nas_port_id ?? '',
     startedAt: r.started_at.getTime(),
     updatedAt: r.updated_at.getTime(),
-    sessionTime: r.session_time,
+    sessionTime: Number(r.session_time),
     inputOctets: Number(r.input_octets),
     outputOctets: Number(r.output_octets),
     interimInterval: r.interim_interval,
@@ -54,11 +54,24 @@ export async function loadSessions(db: Queryable): Promise<Session[]> {
   }));
 }
 
+/** A PostgreSQL error caused by the values of a row (SQLSTATE classes 22, data exception, and 23, integrity). */
+export function rowRefused(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
+}
+
 /**
  * Writes the table's dirty sessions (and, with `interim`, those whose counters changed); resolves to false when there
- * was nothing to write. On failure the marks are put back for the next write.
+ * was nothing to write. On failure the marks are put back for the next write. A session whose values PostgreSQL
+ * refuses is written alone, so that it cannot keep the others out; it goes to `refused` and is tried again with its
+ * next update.
  */
-export async function writeSessions(postgres: PostgresStore, table: SessionTable, interim: boolean): Promise<boolean> {
+export async function writeSessions(
+  postgres: PostgresStore,
+  table: SessionTable,
+  interim: boolean,
+  refused: (s: Session, err: Error) => void,
+): Promise<boolean> {
   if (interim) {
     for (const k of table.updated) table.dirty.add(k);
     table.updated.clear();
@@ -70,8 +83,8 @@ export async function writeSessions(postgres: PostgresStore, table: SessionTable
   table.resetNas.clear();
   const live = keys.map((k) => table.get(k)).filter((s): s is Session => s !== undefined);
   const gone = keys.filter((k) => !table.get(k)).map((k) => k.split('\u0000'));
-  try {
-    await postgres.transaction(async (c) => {
+  const write = (upserts: readonly Session[]) =>
+    postgres.transaction(async (c) => {
       for (const nasId of resets) {
         const keep = [...table.values()].filter((s) => s.nasId === nasId).map((s) => s.acctSessionId);
         await c.query('DELETE FROM radius_session WHERE nas_id = $1 AND NOT (acct_session_id = ANY($2))', [
@@ -86,8 +99,23 @@ export async function writeSessions(postgres: PostgresStore, table: SessionTable
           [gone.map((g) => Number(g[0])), gone.map((g) => g[1])],
         );
       }
-      if (live.length) await upsert(c, live);
+      if (upserts.length) await upsert(c, upserts);
     });
+  try {
+    try {
+      await write(live);
+    } catch (err) {
+      if (!rowRefused(err) || live.length === 0) throw err;
+      await write([]);
+      for (const s of live) {
+        try {
+          await upsert(postgres, [s]);
+        } catch (e) {
+          if (!rowRefused(e)) throw e;
+          refused(s, e as Error);
+        }
+      }
+    }
   } catch (err) {
     for (const k of keys) table.dirty.add(k);
     for (const n of resets) table.resetNas.add(n);
@@ -106,7 +134,7 @@ function upsert(db: Queryable, live: readonly Session[]) {
        u.input, u.output, u.interval, u.nas_address::inet, to_timestamp(u.coa_at / 1000.0), u.coa_action,
        u.coa_outcome
      FROM unnest($1::int[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[],
-       $8::float8[], $9::float8[], $10::int[], $11::int8[], $12::int8[], $13::int[], $14::text[], $15::float8[],
+       $8::float8[], $9::float8[], $10::int8[], $11::int8[], $12::int8[], $13::int[], $14::text[], $15::float8[],
        $16::text[], $17::text[])
        AS u(nas_id, sid, username, subscriber_id, framed_ip, csid, port, started, updated, stime, input, output,
          interval, nas_address, coa_at, coa_action, coa_outcome)

@@ -27,12 +27,16 @@ export interface SpoolOptions {
   name: string;
   groupCommitMs: number;
   segmentBytes: number;
+  /** A released segment is kept until this long after its last write (for `writtenSince`); 0: deleted at once. */
+  retainMs?: number;
 }
 
 interface Segment {
   first: number;
   path: string;
   bytes: number;
+  /** Epoch ms of its last write. */
+  written: number;
 }
 
 const NEWLINE = 0x0a;
@@ -82,14 +86,18 @@ export class Spool {
     const prefix = `${this.#opts.name}-`;
     this.#segments = readdirSync(this.dir)
       .filter((f) => f.startsWith(prefix) && f.endsWith('.log'))
-      .map((f) => ({ first: Number(f.slice(prefix.length, -4)), path: join(this.dir, f), bytes: 0 }))
+      .map((f) => ({ first: Number(f.slice(prefix.length, -4)), path: join(this.dir, f), bytes: 0, written: 0 }))
       .filter((s) => Number.isSafeInteger(s.first))
       .sort((a, b) => a.first - b.first);
     this.#lastSeq = after;
     const last = this.#segments.at(-1);
     if (last) this.#lastSeq = Math.max(after, this.#recover(last));
     this.#durableSeq = this.#lastSeq;
-    for (const seg of this.#segments) seg.bytes = statSync(seg.path).size;
+    for (const seg of this.#segments) {
+      const st = statSync(seg.path);
+      seg.bytes = st.size;
+      seg.written = st.mtimeMs;
+    }
     if (last) {
       this.#fh = await open(last.path, 'a');
     } else {
@@ -142,7 +150,7 @@ export class Spool {
     const first = this.#lastSeq + 1;
     const path = join(this.dir, `${this.#opts.name}-${String(first).padStart(16, '0')}.log`);
     this.#fh = await open(path, 'a');
-    this.#segments.push({ first, path, bytes: 0 });
+    this.#segments.push({ first, path, bytes: 0, written: Date.now() });
   }
 
   /** Appends one record (one line of text, no newline in it); resolves with its sequence number once on disk. */
@@ -192,6 +200,7 @@ export class Spool {
       this.counters.bytes += bytes;
       const current = this.#segments.at(-1)!;
       current.bytes += bytes;
+      current.written = Date.now();
       this.#durableSeq = waiters[waiters.length - 1]!.seq;
       for (const w of waiters) w.resolve(w.seq);
       this.#onDurable?.();
@@ -256,9 +265,22 @@ export class Spool {
     return out;
   }
 
-  /** Deletes the segments whose records all have sequence numbers up to `upto` (never the one being written). */
+  /** The first sequence number of the oldest segment written to at or after `at` (epoch ms): where to read from. */
+  writtenSince(at: number): number {
+    return (this.#segments.find((s) => s.written >= at) ?? this.#segments.at(-1))?.first ?? this.#lastSeq + 1;
+  }
+
+  /**
+   * Deletes the segments whose records all have sequence numbers up to `upto` (never the one being written, nor one
+   * written to within `retainMs`).
+   */
   release(upto: number): void {
-    while (this.#segments.length > 1 && this.#segments[1]!.first - 1 <= upto) {
+    const keepAfter = Date.now() - (this.#opts.retainMs ?? 0);
+    while (
+      this.#segments.length > 1 &&
+      this.#segments[1]!.first - 1 <= upto &&
+      !(this.#segments[0]!.written > keepAfter && this.#opts.retainMs)
+    ) {
       const seg = this.#segments.shift()!;
       try {
         unlinkSync(seg.path);

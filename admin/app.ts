@@ -9,6 +9,7 @@ import type { Logger } from '../daemon/lib/log.ts';
 import { sampledLog } from '../daemon/lib/sampled-log.ts';
 import type { Transactional } from '../daemon/model/audit.ts';
 import { type AuthCounters, registerStaffAuth, type StaffAuth } from './auth.ts';
+import { type CsrfCounters, registerCsrf } from './csrf.ts';
 import type { CountersByComponent } from './metrics.ts';
 import { type Operations, type Panel, type PanelDeps, registerPanel } from './panel/index.ts';
 import { registerProbes } from './probes.ts';
@@ -39,7 +40,7 @@ export interface AdminApp {
   counters(): Readonly<AdminCounters>;
 }
 
-export interface AdminCounters extends AuthCounters {
+export interface AdminCounters extends AuthCounters, CsrfCounters {
   /** Panel requests without a session, and AdminJS calls the role may not make. */
   panel_unauthorized: number;
   panel_forbidden: number;
@@ -53,6 +54,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   WISPD_NOT_FOUND: 404,
   WISPD_ALREADY_EXISTS: 409,
 };
+
+/** PostgreSQL refused a value of the request (SQLSTATE class 22, data exception: a NUL, a negative LIMIT, …). */
+const pgDataError = (err: unknown) => /^22[0-9A-Z]{3}$/.test(String((err as { code?: unknown }).code ?? ''));
 
 export async function buildAdminApp(config: AdminConfig, deps: AdminDeps): Promise<AdminApp> {
   const log = deps.log.child({ component: 'admin' });
@@ -70,7 +74,17 @@ export async function buildAdminApp(config: AdminConfig, deps: AdminDeps): Promi
     own.requests++;
   });
 
+  // A NUL cannot be in PostgreSQL text: a filter or a search holding one is the request's fault, not a server error.
+  app.addHook('onRequest', async (request, reply) => {
+    if (/%00|\0/i.test(request.url)) {
+      return reply.code(400).send({ error: 'WISPD_INVALID_INPUT', message: 'a NUL byte is not allowed in a request' });
+    }
+  });
+
   app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (pgDataError(err)) {
+      return reply.code(400).send({ error: 'WISPD_INVALID_INPUT', message: `invalid value: ${err.message}` });
+    }
     if (isWispdError(err) && STATUS_BY_CODE[err.code]) {
       return reply.code(STATUS_BY_CODE[err.code]!).send({ error: err.code, message: err.message });
     }
@@ -89,6 +103,7 @@ export async function buildAdminApp(config: AdminConfig, deps: AdminDeps): Promi
 
   registerProbes(app, { postgres: deps.postgres, ready: deps.ready, counters: deps.counters });
   const auth = await registerStaffAuth(app, config, { postgres: deps.postgres, now: deps.now ?? Date.now });
+  const csrf = registerCsrf(app, { secure: config.secure_cookie });
   registerStaffRoutes(app, auth, deps.postgres);
   const views: Views | undefined = deps.views
     ? registerViews(app, auth, { ...deps.views, postgres: deps.postgres, counters: deps.counters, now: deps.now })
@@ -109,6 +124,7 @@ export async function buildAdminApp(config: AdminConfig, deps: AdminDeps): Promi
     counters: () => ({
       ...own,
       ...auth.counters,
+      ...csrf,
       panel_unauthorized: 0,
       panel_forbidden: 0,
       ...panel?.counters(),

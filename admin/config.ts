@@ -1,10 +1,9 @@
-import { boolean, duration, integer, list, section, string } from '../config/define.ts';
+import { boolean, duration, integer, list, listen, section } from '../config/define.ts';
 
 export const adminSection = section('The staff panel and its API (Fastify), with /healthz, /readyz and /metrics.', {
-  listen: string({
+  listen: listen({
     default: '127.0.0.1:3000',
-    pattern: /^$|^(\[[0-9a-fA-F:]+\]|[0-9.]+|[A-Za-z0-9.-]+):\d{1,5}$/,
-    patternReason: 'must be address:port (0.0.0.0:3000 for every address), or empty to turn the panel off',
+    example: '0.0.0.0:3000',
     doc: 'address:port of the staff panel, its API, /healthz, /readyz and /metrics (which need no login); empty turns them off. Keep it on loopback unless a TLS proxy is in front.',
   }),
   session_ttl: duration({

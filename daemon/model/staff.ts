@@ -45,7 +45,13 @@ export function normalizeEmail(email: string): string {
 
 function validEmail(email: string): string {
   const e = normalizeEmail(email);
-  if (e.length > 254 || !/^[^\s@]+@[^\s@]+$/.test(e))
+  // RFC 5322 dot-atom local part and a host name: no character that means something in HTML, a URL or a header.
+  if (
+    e.length > 254 ||
+    !/^[a-z0-9!#$%'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%'*+/=?^_`{|}~-]+)*@[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(
+      e,
+    )
+  )
     throw invalid('email', email, 'an email address such as noc@example.net');
   return e;
 }

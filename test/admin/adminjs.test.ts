@@ -4,6 +4,7 @@
 // itself per the permission table, an audit row with before and after for each write and none for a refused one,
 // values refused beside their field, the ledger read back, and the knex pool closed with the app (a fixture process
 // that opened and closed the panel ends by itself).
+import type { InjectOptions } from 'fastify';
 import t from 'tap';
 import { buildAdminApp } from '../../admin/app.ts';
 import { loadConfig } from '../../config/load.ts';
@@ -63,7 +64,8 @@ const api = (role: StaffRole | null, method: 'GET' | 'POST', path: string, paylo
     method,
     url: `/admin/api/resources/${path}`,
     cookies: role ? { wispd_staff: tokens[role] } : {},
-    ...(payload ? { payload } : {}),
+    // A POST carries a body, as the panel's client sends one.
+    ...(payload || method === 'POST' ? { payload: payload ?? {} } : {}),
   });
 
 const auditCount = async () => (await postgres.query('SELECT count(*)::int AS n FROM audit_log')).rows[0]!.n as number;
@@ -182,6 +184,118 @@ t.test('the API itself refuses what the role may not do, before anything happens
   t.same(await actions('support'), ['edit', 'overview', 'show']);
   t.same(await actions('noc'), ['overview', 'resetFup', 'resume', 'show', 'suspend']);
   t.same(await actions('admin'), ['delete', 'edit', 'overview', 'resetFup', 'resume', 'show', 'suspend', 'topup']);
+});
+
+t.test('cross-site requests and safe methods change nothing; an encoded path is checked as decoded', async (t) => {
+  const spare = await addNas(postgres, box, { name: 'spare-nas', address: '10.0.9.1', secret: NAS_SECRET });
+  const nasExists = async () => (await postgres.query('SELECT 1 FROM nas WHERE id = $1', [spare.id])).rows.length === 1;
+  const deleteUrl = `/admin/api/resources/nas/records/${spare.id}/delete`;
+  const host = '127.0.0.1:3000';
+  const before = await auditCount();
+
+  const refused = async (what: string, req: InjectOptions) => {
+    const res = await app.inject(req);
+    t.equal(res.statusCode, 403, `${what}: 403`);
+    t.equal(res.json().error, 'WISPD_CSRF', what);
+  };
+  const form = { 'content-type': 'application/x-www-form-urlencoded', host };
+  await refused('a form post from another port of the same host', {
+    method: 'POST',
+    url: deleteUrl,
+    headers: { ...form, origin: 'http://127.0.0.1:8080', 'sec-fetch-site': 'same-site' },
+    cookies: { wispd_staff: tokens.admin },
+    payload: '',
+  });
+  await refused('Sec-Fetch-Site same-site without Origin', {
+    method: 'POST',
+    url: deleteUrl,
+    headers: { ...form, 'sec-fetch-site': 'same-site' },
+    cookies: { wispd_staff: tokens.admin },
+    payload: '',
+  });
+  const boundary = '----wispdtest';
+  await refused('a multipart edit with a foreign Origin', {
+    method: 'POST',
+    url: `/admin/api/resources/subscriber/records/${alice.id}/edit`,
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, origin: 'http://evil.example', host },
+    cookies: { wispd_staff: tokens.admin },
+    payload: `--${boundary}\r\nContent-Disposition: form-data; name="mac"\r\n\r\naa:aa:aa:aa:aa:aa\r\n--${boundary}--\r\n`,
+  });
+  await refused('a form post with no Origin and no token', {
+    method: 'POST',
+    url: deleteUrl,
+    headers: form,
+    cookies: { wispd_staff: tokens.admin },
+    payload: '',
+  });
+  await refused('a form post whose token is not the cookie', {
+    method: 'POST',
+    url: deleteUrl,
+    headers: { ...form, 'x-xsrf-token': 'guessed' },
+    cookies: { wispd_staff: tokens.admin, 'XSRF-TOKEN': 'the-real-one' },
+    payload: '',
+  });
+  const head = await app.inject({ method: 'HEAD', url: deleteUrl, cookies: { wispd_staff: tokens.admin } });
+  t.equal(head.statusCode, 405, 'HEAD on a delete route: 405');
+  t.ok(await nasExists(), 'the NAS is still there');
+  t.equal(await auditCount(), before, 'nothing was written');
+  t.equal((await postgres.query("SELECT mac FROM subscriber WHERE username = 'alice'")).rows[0]!.mac, null);
+
+  const encoded = await app.inject({
+    method: 'POST',
+    url: `/admin/api/%72esources/nas/records/${spare.id}/delete`,
+    headers: { 'content-type': 'application/json' },
+    cookies: { wispd_staff: tokens.support },
+    payload: {},
+  });
+  t.equal(encoded.statusCode, 403, 'a percent-encoded path is the same route, checked the same');
+  t.equal(encoded.json().error, 'WISPD_STAFF_FORBIDDEN');
+  t.ok(await nasExists());
+
+  const logout = await app.inject({ method: 'GET', url: '/admin/logout', cookies: { wispd_staff: tokens.admin } });
+  t.equal(logout.statusCode, 200, 'GET /admin/logout is a page with a button');
+  t.match(logout.body, "fetch('/admin/api/logout'");
+  const still = await app.inject({ method: 'GET', url: '/admin', cookies: { wispd_staff: tokens.admin } });
+  t.equal(still.statusCode, 200, 'and does not end the session by itself');
+  const page = await app.inject({ method: 'GET', url: '/admin', cookies: { wispd_staff: tokens.admin } });
+  const xsrf = page.cookies.find((c) => c.name === 'XSRF-TOKEN');
+  t.ok(xsrf?.value, 'a page gives the browser its token cookie');
+  t.equal(xsrf?.sameSite, 'Strict');
+
+  // The panel's own request (what AdminJS's client sends): same origin, the token echoed.
+  const own = await app.inject({
+    method: 'POST',
+    url: deleteUrl,
+    headers: {
+      'content-type': `multipart/form-data; boundary=${boundary}`,
+      host,
+      origin: `http://${host}`,
+      'sec-fetch-site': 'same-origin',
+      'x-xsrf-token': xsrf!.value,
+    },
+    cookies: { wispd_staff: tokens.admin, 'XSRF-TOKEN': xsrf!.value },
+    payload: `--${boundary}\r\nContent-Disposition: form-data; name="confirm"\r\n\r\n1\r\n--${boundary}--\r\n`,
+  });
+  t.equal(own.statusCode, 200, own.body);
+  t.notOk(await nasExists(), 'deleted by the panel itself');
+});
+
+t.test('bad input is answered 400, not 500', async (t) => {
+  for (const url of [
+    '/admin/api/resources/subscriber/actions/list?filters.username=a%00b',
+    '/admin/api/resources/subscriber/search/a%00b',
+    '/admin/api/resources/audit_log/actions/list?filters.resource=%00',
+    '/admin/api/audit?resource=%00',
+    '/admin/api/resources/subscriber/actions/list?perPage=-1',
+    '/admin/api/resources/subscriber/actions/list?perPage=100000',
+  ]) {
+    const res = await app.inject({ method: 'GET', url, cookies: { wispd_staff: tokens.admin } });
+    t.equal(res.statusCode, 400, `${url}: 400`);
+    t.equal(res.json().error, 'WISPD_INVALID_INPUT');
+  }
+  const nulBody = await api('admin', 'POST', 'plan/actions/new', { name: 'a\u0000b', rate_down: '1M', rate_up: '1M' });
+  t.not(nulBody.statusCode, 500, `a NUL in a form value: ${nulBody.statusCode}`);
+  t.equal((await api('admin', 'GET', 'subscriber/actions/list?perPage=50')).statusCode, 200);
 });
 
 t.test('a write leaves its audit row with before and after; a refused value leaves none', async (t) => {

@@ -3,8 +3,11 @@
 // Disconnect from the page → the NAS (a FreeRADIUS stand-in) receives the Disconnect-Request and the page shows the
 // outcome. Screenshots of the dashboard and the subscriber page go to test-output/screenshots/.
 import { mkdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import t from 'tap';
+import { hashPassword } from '../../daemon/security/password.ts';
 import { repoRoot } from '../helpers/env.ts';
 import { startNasStandIn } from '../helpers/freeradius-nas.ts';
 import { wispdAsync } from '../helpers/proc.ts';
@@ -138,6 +141,64 @@ t.test('the staff panel in Chromium', async (t) => {
         statSync(`${shots}/subscriber.png`).size > 10_000 && statSync(`${shots}/dashboard.png`).size > 10_000,
         'screenshots written',
       );
+    },
+  );
+
+  await t.test('a page on another port of the same host cannot make the panel delete a NAS', async (t) => {
+    const { rows } = await d.db.query<{ id: number }>("SELECT id FROM nas WHERE name = 'lab-ccr'");
+    const target = `${base}/admin/api/resources/nas/records/${rows[0]!.id}/delete`;
+    const evil = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end(
+        `<form id="f" method="POST" action="${target}"><input name="x" value="1"></form><script>document.getElementById('f').submit()</script>`,
+      );
+    });
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    t.teardown(() => evil.close());
+    const answered = page.waitForResponse((r) => r.url() === target);
+    await page.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}/`);
+    const res = await answered;
+    t.equal(res.status(), 403, 'the forged form post is refused');
+    t.equal((await d.db.query("SELECT 1 FROM nas WHERE name = 'lab-ccr'")).rows.length, 1, 'the NAS is still there');
+  });
+
+  await t.test(
+    'text stored in the page state cannot run script (a staff email from before it was checked)',
+    async (t) => {
+      const evil = '</script><script>window.pwned=1</script>@example.net';
+      const refused = await run('admin', 'create-user', '--email', evil, '--password', PASSWORD, '--role', 'support');
+      t.not(refused.code, 0, 'such an email is refused now');
+      t.match(refused.stderr, /email/);
+      await d.db.query("INSERT INTO staff (email, password_hash, role) VALUES ($1, $2, 'support')", [
+        evil,
+        await hashPassword(PASSWORD),
+      ]);
+      const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+      t.teardown(() => context.close());
+      const p = await context.newPage();
+      const dialogs: string[] = [];
+      p.on('dialog', (dlg) => {
+        dialogs.push(dlg.message());
+        void dlg.dismiss();
+      });
+      // The login form's email field would not take it: log in through the API, in the same browser context.
+      const login = await context.request.post(`${base}/admin/api/login`, {
+        data: { email: evil, password: PASSWORD },
+      });
+      t.equal(login.status(), 200);
+      await p.goto(`${base}/admin`);
+      await p.waitForSelector('[data-dashboard]');
+      t.equal(await p.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned), undefined, 'no script ran');
+      t.equal(
+        await p.evaluate(
+          () => (globalThis as unknown as { REDUX_STATE: { session: { email: string } } }).REDUX_STATE.session.email,
+        ),
+        evil,
+        'the page state holds the email as it is',
+      );
+      const html = await (await p.request.get(`${base}/admin`)).text();
+      t.notOk(html.includes('</script><script>window.pwned'), 'the page source has it escaped');
+      t.same(dialogs, []);
     },
   );
 });

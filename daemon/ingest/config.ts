@@ -1,4 +1,4 @@
-import { duration, integer, section, string } from '../../config/define.ts';
+import { duration, integer, listen, section } from '../../config/define.ts';
 
 export const telemetrySection = section('The telemetry writer: samples from every collector into ClickHouse.', {
   batch_rows: integer({
@@ -28,10 +28,9 @@ export const telemetrySection = section('The telemetry writer: samples from ever
 });
 
 export const ingestSection = section('The telemetry push endpoint (HTTP and WebSocket, uWebSockets.js).', {
-  listen: string({
+  listen: listen({
     default: '127.0.0.1:8086',
-    pattern: /^$|^(\[[0-9a-fA-F:]+\]|[0-9.]+|[A-Za-z0-9.-]+):\d{1,5}$/,
-    patternReason: 'must be address:port (0.0.0.0:8086 for every address), or empty to turn the endpoint off',
+    example: '0.0.0.0:8086',
     doc: 'address:port of POST /v1/telemetry and the /v1/live WebSocket; empty turns them off.',
   }),
   max_body_mb: integer({ default: 32, min: 1, max: 1024, doc: 'Largest POST /v1/telemetry body accepted.' }),
@@ -40,6 +39,24 @@ export const ingestSection = section('The telemetry push endpoint (HTTP and WebS
     min: 1,
     max: 16_384,
     doc: 'Bodies being received or parsed at once, in total; beyond this, requests get 503 with Retry-After.',
+  }),
+  max_inflight_per_collector_mb: integer({
+    default: 64,
+    min: 1,
+    max: 16_384,
+    doc: "Bodies of one collector token being received or parsed at once: one collector's slow or large pushes cannot take the whole of max_inflight_mb from the others.",
+  }),
+  body_timeout: duration({
+    default: '30s',
+    min: '1s',
+    max: '10m',
+    doc: 'A body must arrive whole within this time of its request, else 408 and the connection is closed.',
+  }),
+  min_body_rate: integer({
+    default: 16,
+    min: 0,
+    max: 1_000_000,
+    doc: 'KB per second a body must arrive at, averaged from 5 s into it (else 408, connection closed); 0 checks only body_timeout.',
   }),
   parse_threads: integer({
     default: 0,

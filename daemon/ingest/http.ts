@@ -7,8 +7,8 @@
  *   parsers or the memory budget for bodies are, both with Retry-After. An `X-Batch-Id` makes a retried batch count once.
  * - `GET /v1/live` (live.ts): a WebSocket of device up/down and the pipeline's counters, for dashboards.
  *
- * Memory is bounded by what is admitted, not by what is sent: a body is refused before it is read when the bytes being
- * received and parsed would exceed `ingest.max_inflight_mb`.
+ * Memory is bounded by what is held, charged as it arrives (in total and per collector token), and a body that
+ * trickles is cut off (push.ts).
  */
 import {
   App,
@@ -56,6 +56,7 @@ export function createIngestServer(config: IngestConfig, deps: IngestServerDeps)
     busy: 0,
     aborted: 0,
     failed: 0,
+    slow_bodies: 0,
     live_clients: 0,
   };
   const push = pushRoute(config, { ...deps, warn: sampledLog(log), counters });
@@ -102,6 +103,7 @@ export function createIngestServer(config: IngestConfig, deps: IngestServerDeps)
     },
 
     async stop() {
+      push.close();
       stopLive?.();
       if (listenSocket) us_listen_socket_close(listenSocket);
       listenSocket = undefined;

@@ -1,7 +1,8 @@
 // Telemetry in the running daemon, as an operator and a pusher meet it: `wispd device add` for a real snmpd and for a
 // device that never answers, `device list` / `device show`, `collector add` and its token on POST /v1/telemetry
 // (stored, 401, 400 naming the line with nothing partial, a retried batch stored once, 413, 429 with Retry-After while
-// ClickHouse is slow — with the daemon's memory measured — and then stored), and the /v1/live stream.
+// ClickHouse is slow — with the daemon's memory measured — and then stored; slow senders cut off with 408 while a
+// legitimate pusher goes on), and the /v1/live stream.
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import t from 'tap';
@@ -45,6 +46,9 @@ t.test('telemetry in the daemon', async (t) => {
     WISPD_TELEMETRY_BATCH_INTERVAL: '50ms',
     WISPD_TELEMETRY_MAX_PENDING_ROWS: '5000',
     WISPD_INGEST_MAX_BODY_MB: '1',
+    // Eight slow senders declaring 1 MB each would hold all of it if bodies were charged as declared.
+    WISPD_INGEST_MAX_INFLIGHT_MB: '8',
+    WISPD_INGEST_MAX_INFLIGHT_PER_COLLECTOR_MB: '4',
     WISPD_SNMP_TIMEOUT: '300ms',
     WISPD_SNMP_RETRIES: '0',
     WISPD_SNMP_DOWN_AFTER: '1',
@@ -200,6 +204,64 @@ t.test('telemetry in the daemon', async (t) => {
     );
     t.ok(counters.counters.ingest.rows >= 7, '/v1/live streams the pipeline counters');
     await t.rejects(wsConnect(port, '/v1/live?token=wrong'), /401/, '/v1/live without a valid token: 401');
+  });
+
+  t.test('slow senders are cut off and cannot starve a legitimate pusher', async (t) => {
+    const other = await run('collector', 'add', '--name', 'slow-poller', '--site', 'north');
+    const slowToken = /token: (wct_\S+)/.exec(other.stdout)?.[1] ?? '';
+    await eventually(async () => {
+      const r = await push(JSON.stringify({ device: 'slow', metric: 'x', value: 1 }), {
+        Authorization: `Bearer ${slowToken}`,
+      });
+      return r.status === 200 || undefined;
+    });
+    const before = rssMb(daemon.child.proc.pid!);
+    // Eight connections that declare the largest body allowed and send a few bytes a second.
+    const slow = Array.from(
+      { length: 8 },
+      () =>
+        new Promise<{ answer: string; closedAfterMs: number }>((resolve) => {
+          const started = Date.now();
+          let answer = '';
+          const socket = connect(port, '127.0.0.1', () => {
+            socket.write(
+              `POST /v1/telemetry HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${slowToken}\r\nContent-Length: ${1024 * 1024}\r\n\r\n`,
+            );
+          });
+          const drip = setInterval(() => socket.write('{"device":"slow",'), 500);
+          socket.on('data', (d) => {
+            answer += d;
+          });
+          socket.on('error', () => {});
+          socket.on('close', () => {
+            clearInterval(drip);
+            resolve({ answer, closedAfterMs: Date.now() - started });
+          });
+        }),
+    );
+    await eventually(async () => {
+      const r = await push(JSON.stringify({ device: 'legit', metric: 'x', value: 1 }), auth);
+      return r.status === 200 || undefined;
+    });
+    for (let i = 0; i < 5; i++) {
+      const r = await push(JSON.stringify({ device: 'legit', metric: 'x', value: i, instance: `i${i}` }), auth);
+      t.equal(r.status, 200, `a legitimate push while the slow ones hold their connections: ${r.status}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    const ended = await Promise.all(slow);
+    for (const e of ended) {
+      t.match(e.answer, /^HTTP\/1\.1 408 /, 'the slow sender is answered 408');
+      t.ok(e.closedAfterMs < 10_000, `and disconnected after ${e.closedAfterMs} ms`);
+    }
+    t.ok(rssMb(daemon.child.proc.pid!) - before < 60, 'declared bodies are not memory set aside');
+    const live = await wsConnect(port, `/v1/live?token=${token}`);
+    t.teardown(() => live.close());
+    await live.next(
+      (m): m is object =>
+        (m as { counters?: { ingest?: { inflight_bytes?: number; slow_bodies?: number } } }).counters?.ingest
+          ?.slow_bodies === 8,
+    );
+    t.pass('counted as slow bodies');
   });
 
   t.test(

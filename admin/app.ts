@@ -109,7 +109,7 @@ export async function buildAdminApp(config: AdminConfig, deps: AdminDeps): Promi
     ? registerViews(app, auth, { ...deps.views, postgres: deps.postgres, counters: deps.counters, now: deps.now })
     : undefined;
   const panel: Panel | undefined = deps.panel
-    ? await registerPanel(app, config, {
+    ? await registerPanel(app, {
         db: deps.postgres,
         now: deps.now ?? Date.now,
         operations: deps.operations,

@@ -4,6 +4,7 @@
  * value from YAML or from an environment variable, and whether it is a secret (masked in dumps and errors).
  */
 
+import { isIP } from 'node:net';
 import { formatRate, parseRate } from './units.ts';
 
 /** Thrown by a field's parser; the loader adds the key, the value and the source. */
@@ -103,6 +104,40 @@ export function integer(opts: Common<number> & { min: number; max: number }): Fi
 
 export function port(opts: Common<number>): Field<number> {
   return integer({ ...opts, min: 0, max: 65535 });
+}
+
+/** An IPv4 or IPv6 address literal (`0.0.0.0` or `::` for every address). */
+export function ipAddress(opts: Common<string>): Field<string> {
+  return field('IP address', opts, (raw) => {
+    const s = scalarString(raw).trim();
+    if (isIP(s) === 0) throw new ValueError('must be an IPv4 or IPv6 address (0.0.0.0 or :: for every address)');
+    return s;
+  });
+}
+
+/** Parses `host:port` (`[v6]:port` for IPv6; a host name or an address; port 0..65535). */
+export function parseListen(text: string): { host: string; port: number } | undefined {
+  const m =
+    /^(?:\[([0-9a-fA-F:.]+)\]|([0-9.]+)|([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*)):(\d{1,5})$/.exec(
+      text,
+    );
+  if (!m) return undefined;
+  const port = Number(m[7]);
+  if (port > 65535) return undefined;
+  if (m[1] !== undefined && isIP(m[1]) !== 6) return undefined;
+  if (m[2] !== undefined && isIP(m[2]) !== 4) return undefined;
+  return { host: m[1] ?? m[2] ?? m[3]!, port };
+}
+
+/** `address:port` a server listens on, or empty (off) when `allowEmpty`. */
+export function listen(opts: Common<string> & { example: string }): Field<string> {
+  return field('address:port', opts, (raw) => {
+    const s = scalarString(raw).trim();
+    if (s === '' || parseListen(s)) return s;
+    throw new ValueError(
+      `must be address:port with a port from 0 to 65535 (${opts.example}, [::1]:${opts.example.split(':').pop()}), or empty to turn it off`,
+    );
+  });
 }
 
 const TRUE = new Set(['true', 'yes', 'on', '1']);

@@ -43,7 +43,9 @@ export class Lifecycle {
       try {
         await component.start();
       } catch (err) {
-        this.#log.error({ component: component.name, err }, 'component failed to start');
+        // The boot failure line says what failed; the stack is for a bug, not for a refused port or a bad config.
+        if (!(err instanceof WispdError))
+          this.#log.debug({ component: component.name, err }, 'component failed to start');
         await this.#stopAll();
         throw new WispdError(
           'WISPD_COMPONENT_START',

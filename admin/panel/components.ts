@@ -32,13 +32,22 @@ export function panelComponents(): PanelComponents {
   return { loader, actionForm, dashboard, subscriberOverview };
 }
 
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
 let bundled: Promise<void> | undefined;
 
 /** Writes `bundle.js` into ADMIN_JS_TMP_DIR for `admin`'s components (once per process: they are the same). */
 export function bundleComponents(admin: AdminJS): Promise<void> {
   bundled ??= (async () => {
-    await componentsBundler.createEntry({ content: generateUserComponentEntry(admin, ADMIN_JS_TMP_DIR) });
-    await componentsBundler.build();
+    // Babel resolves its presets from the working directory: bundle from the package's, wherever wispd was started.
+    const cwd = process.cwd();
+    process.chdir(PACKAGE_ROOT);
+    try {
+      await componentsBundler.createEntry({ content: generateUserComponentEntry(admin, ADMIN_JS_TMP_DIR) });
+      await componentsBundler.build();
+    } finally {
+      process.chdir(cwd);
+    }
   })().catch((err: unknown) => {
     bundled = undefined;
     throw err;

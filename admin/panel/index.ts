@@ -7,7 +7,6 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { PoolConfig } from 'pg';
-import type { AdminConfig } from '../../config/schema.ts';
 import type { Transactional } from '../../daemon/model/audit.ts';
 import type { SecretBox } from '../../daemon/security/secret-box.ts';
 import type { ClickhouseStore } from '../../daemon/store/clickhouse/index.ts';
@@ -54,11 +53,7 @@ export async function preloadPanel(bundleDir: string | undefined): Promise<void>
 }
 
 /** Mounts the panel on `app` (after the staff auth, whose cookie parser it uses); closes its pool when `app` closes. */
-export async function registerPanel(
-  app: FastifyInstance,
-  config: AdminConfig,
-  deps: RegisterPanelDeps,
-): Promise<Panel> {
+export async function registerPanel(app: FastifyInstance, deps: RegisterPanelDeps): Promise<Panel> {
   const env = prepareAdminjsEnv(deps.panel.bundleDir);
   let counters: PanelSessionCounters = { panel_unauthorized: 0, panel_forbidden: 0 };
   let close: (() => Promise<void>) | undefined;

@@ -6,6 +6,7 @@
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
+import { WispdError } from '../lib/errors.ts';
 import { Attr, AttrIndex, Code, malformed, PacketCrypto } from '../radius/codec/index.ts';
 
 export type CoaKind = 'coa' | 'disconnect';
@@ -69,9 +70,18 @@ export class CoaClient {
     const socket = createSocket(isIPv6(this.#opts.address) ? 'udp6' : 'udp4');
     socket.on('message', (msg, rinfo) => this.#onReply(msg, rinfo.address));
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
+      const failed = (err: Error) =>
+        reject(
+          new WispdError(
+            'WISPD_COA_LISTEN',
+            `cannot bind the CoA socket to ${this.#opts.address} (coa.address): ${err.message}`,
+            { address: this.#opts.address },
+            { cause: err },
+          ),
+        );
+      socket.once('error', failed);
       socket.bind(0, this.#opts.address, () => {
-        socket.off('error', reject);
+        socket.off('error', failed);
         resolve();
       });
     });

@@ -1,11 +1,8 @@
-import { duration, integer, section, string } from '../../config/define.ts';
+import { duration, integer, ipAddress, section } from '../../config/define.ts';
 
 export const coaSection = section('CoA and Disconnect requests to the NAS (RFC 5176).', {
-  address: string({
+  address: ipAddress({
     default: '0.0.0.0',
-    allowEmpty: false,
-    pattern: /^[0-9a-fA-F.:]+$/,
-    patternReason: 'must be an IPv4 or IPv6 address',
     doc: 'Local address the CoA socket sends from (the NAS must accept it as its dynamic-authorization client).',
   }),
   timeout: duration({

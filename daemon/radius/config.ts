@@ -1,11 +1,8 @@
-import { boolean, duration, integer, list, port, rate, section, string } from '../../config/define.ts';
+import { boolean, duration, integer, ipAddress, list, port, rate, section, string } from '../../config/define.ts';
 
 export const radiusSection = section('RADIUS authentication and accounting for the NAS/BRAS.', {
-  address: string({
+  address: ipAddress({
     default: '0.0.0.0',
-    allowEmpty: false,
-    pattern: /^[0-9a-fA-F.:]+$/,
-    patternReason: 'must be an IPv4 or IPv6 address (0.0.0.0 or :: for all)',
     doc: 'Address the RADIUS sockets listen on; a packet from an address no NAS covers is dropped and counted.',
   }),
   auth_port: port({ default: 1812, doc: 'Access-Request port (RFC 2865).' }),

@@ -3,8 +3,8 @@
  * records its pid in `wispd.lock` and the loopback endpoints it serves (`postgres.json`), so the CLI and the panel
  * reach the embedded stores through the running daemon instead of opening the files a second time.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { Component } from '../lib/component.ts';
 import { WispdError } from '../lib/errors.ts';
 
@@ -15,6 +15,25 @@ export interface Endpoint {
 }
 
 export type Ownership = { owned: true } | { owned: false; pid: number };
+
+/**
+ * `mkdir -p`, one level at a time: Node's recursive mkdirSync never returns for a path under /proc or /sys (it retries
+ * the parent for ever), which left the daemon spinning with no error.
+ */
+function mkdirs(p: string): void {
+  const missing: string[] = [];
+  for (let at = p; !existsSync(at); at = dirname(at)) {
+    if (dirname(at) === at) break;
+    missing.unshift(at);
+  }
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
 
 function alive(pid: number): boolean {
   try {
@@ -43,9 +62,13 @@ export class DataDir {
 
   #mkdir(p: string): void {
     try {
-      mkdirSync(p, { recursive: true });
+      mkdirs(p);
     } catch (err) {
-      throw new WispdError('WISPD_DATADIR', `cannot create ${p}: ${(err as Error).message}`, { path: p });
+      throw new WispdError(
+        'WISPD_DATADIR',
+        `cannot create ${p} (daemon.data_dir ${this.path}): ${(err as Error).message}`,
+        { path: p },
+      );
     }
   }
 

@@ -1,6 +1,17 @@
 // The field types of the config schema, table-driven: what each accepts, what it rejects and why.
 import t from 'tap';
-import { boolean, duration, formatDuration, integer, maskUrl, oneOf, parseDuration, url } from '../../config/define.ts';
+import {
+  boolean,
+  duration,
+  formatDuration,
+  integer,
+  ipAddress,
+  listen,
+  maskUrl,
+  oneOf,
+  parseDuration,
+  url,
+} from '../../config/define.ts';
 
 t.test('durations', async (t) => {
   const cases: Array<[string, number | undefined]> = [
@@ -66,4 +77,18 @@ t.test('URLs: schemes checked, passwords never shown', async (t) => {
   t.equal(f.showRaw('garbage'), 'garbage');
   const pg = url({ default: '', schemes: ['postgres'], hostOptional: true, doc: '' });
   t.equal(pg.parse('postgres:///wispd?host=/run/postgresql', 'file'), 'postgres:///wispd?host=/run/postgresql');
+});
+
+t.test('addresses and address:port are checked, ports within 0..65535', async (t) => {
+  const ip = ipAddress({ default: '0.0.0.0', doc: '' });
+  for (const ok of ['0.0.0.0', '127.0.0.1', '::', '::1', '2001:db8::1']) t.equal(ip.parse(ok, 'env'), ok, ok);
+  for (const bad of ['999.1.1.1', '10.0.0.1.5', '01.2.3.4', 'localhost', '', '1.2.3']) {
+    t.throws(() => ip.parse(bad, 'env'), { message: /must be an IPv4 or IPv6 address/ }, bad);
+  }
+  const l = listen({ default: '127.0.0.1:3000', example: '0.0.0.0:3000', doc: '' });
+  for (const ok of ['127.0.0.1:3000', '0.0.0.0:0', '[::1]:65535', 'localhost:8080', ''])
+    t.equal(l.parse(ok, 'env'), ok, ok);
+  for (const bad of ['127.0.0.1:99999', '127.0.0.1:65536', '999.0.0.1:80', '[::g]:80', '127.0.0.1', ':80', '[::1]']) {
+    t.throws(() => l.parse(bad, 'env'), { message: /port from 0 to 65535/ }, bad);
+  }
 });

@@ -1,6 +1,7 @@
 // The daemon as an operator runs it: `wispd start` with the shipped example config, embedded stores under its data
 // directory, a `ready` line, SIGTERM, a second start on the same data; and, when DATABASE_URL and NATS_URL are set,
 // the same daemon on the real PostgreSQL and NATS servers.
+import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
 import { createPostgres } from '../../daemon/store/postgres/index.ts';
@@ -127,4 +128,41 @@ t.test('remote NATS, and remote PostgreSQL when DATABASE_URL is set', async (t) 
   t.teardown(() => pg.stop());
   const { rows } = await pg.query("SELECT name FROM schema_migrations WHERE scope = 'core' ORDER BY version");
   t.same(rows[0], { name: '0001_instance' }, 'the migrations went to the real server');
+});
+
+t.test('boot failures: fast, one line naming the key, no stack trace; started from any directory', async (t) => {
+  // Node's recursive mkdir never returns under /proc: the daemon must say so, not spin.
+  const t0 = performance.now();
+  const proc = wispd(['start'], { env: { ...ports, WISPD_DAEMON_DATA_DIR: '/proc/wispd-nope/data' } });
+  t.equal(proc.code, 1);
+  t.ok(performance.now() - t0 < 30_000, 'it fails fast');
+  t.match(
+    proc.stdout + proc.stderr,
+    /cannot create \/proc\/wispd-nope\/data\S* \(daemon\.data_dir \/proc\/wispd-nope\/data\)/,
+  );
+
+  const held = createSocket('udp4');
+  await new Promise<void>((resolve) => held.bind(0, '127.0.0.1', resolve));
+  t.teardown(() => held.close());
+  const busy = wispd(['start'], {
+    env: {
+      ...ports,
+      WISPD_RADIUS_AUTH_PORT: String(held.address().port),
+      WISPD_DAEMON_DATA_DIR: `${tmpDir(t)}/data`,
+    },
+    // Not the checkout: the panel and everything else must not depend on the working directory.
+    cwd: tmpDir(t),
+  });
+  t.equal(busy.code, 1);
+  const lines = busy.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { level: number | string; msg: string; err?: unknown });
+  const failures = lines.filter((l) => l.level === 'fatal' || l.level === 'error' || Number(l.level) >= 50);
+  t.equal(failures.length, 1, 'one line says what failed');
+  t.match(failures[0], {
+    code: 'WISPD_RADIUS_LISTEN',
+    err: /cannot listen on 127\.0\.0\.1:\d+ \(radius\.address, radius\.auth_port\): bind EADDRINUSE/,
+  });
+  t.notMatch(busy.stdout, /\n\s+at /, 'no stack trace anywhere');
 });

@@ -59,7 +59,7 @@ interface Checkpoint {
 export function createAccounting(config: AccountingConfig, deps: AccountingDeps): Accounting {
   const log = deps.log.child({ component: 'accounting' });
   const warn = sampledLog(log);
-  const dir = deps.dataDir.sub('spool', true);
+  const dir = deps.dataDir.sub('spool');
   const checkpoint = new SpoolCheckpoint<Checkpoint>(`${dir}/acct.checkpoint`, { acked: 0 });
   const spool = new Spool(dir, {
     name: 'acct',
@@ -68,7 +68,7 @@ export function createAccounting(config: AccountingConfig, deps: AccountingDeps)
     retainMs: deps.duplicateWindow,
   });
   let answered: SpooledRequest[] = [];
-  const quarantine = new Quarantine(deps.dataDir.sub('quarantine', true), 'radius_accounting', ACCOUNTING_COLUMNS);
+  const quarantine = new Quarantine(deps.dataDir.sub('quarantine'), 'radius_accounting', ACCOUNTING_COLUMNS);
   const counters = {
     records: 0,
     rows_written: 0,
@@ -174,6 +174,8 @@ export function createAccounting(config: AccountingConfig, deps: AccountingDeps)
   return {
     name: 'accounting',
     async start() {
+      deps.dataDir.sub('spool', true);
+      deps.dataDir.sub('quarantine', true);
       checkpoint.load();
       await spool.open(checkpoint.value.acked);
       answered = await readAnswered();

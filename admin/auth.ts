@@ -11,7 +11,7 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { AdminConfig } from '../config/schema.ts';
-import { type Actor, audited, type Transactional, type Written } from '../daemon/model/audit.ts';
+import { type Actor, appendAudit, audited, type Transactional, type Written } from '../daemon/model/audit.ts';
 import type { Queryable } from '../daemon/model/db.ts';
 import {
   authenticate,
@@ -162,6 +162,12 @@ export async function registerStaffAuth(app: FastifyInstance, config: AdminConfi
       const staff = await authenticate(db, email, request.body.password);
       if (!staff) {
         counters.login_failures++;
+        // Who tried, from where: an unknown email is recorded as typed (it names no staff member).
+        await appendAudit(
+          db,
+          { staffId: null, name: email, address: request.ip },
+          { resource: 'staff', action: 'login-failed', recordId: null },
+        );
         return deny(reply, 401, 'wrong email or password');
       }
       limiter.succeeded(request.ip, email);

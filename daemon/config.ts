@@ -11,7 +11,7 @@ export const daemonSection = section('The process itself.', {
   data_dir: string({
     default: './data',
     allowEmpty: false,
-    doc: 'Where the embedded stores (PGlite, chDB) and the local spools keep their files, relative to the working directory.',
+    doc: 'Where the embedded stores (PGlite, chDB) and the local spools keep their files. Relative to the config file when set there, else to the working directory.',
   }),
   shutdown_timeout: duration({
     default: '8s',

@@ -91,7 +91,7 @@ function wireStores({ config, log, lifecycle, dataDir }: Wiring) {
   const security = lifecycle.add(createSecurity(config.security.secret_key, dataDir));
   const box = () => security.box;
   const postgres = lifecycle.add(createPostgres(config.database, { log, dataDir, migrations: postgresMigrations() }));
-  lifecycle.add(createDemo(config.radius, { log, postgres, box }));
+  lifecycle.add(createDemo(config.radius, { log, postgres, box, remoteDatabase: config.database.url !== '' }));
   const clickhouse = lifecycle.add(
     createClickhouse(config.clickhouse, {
       log,
@@ -155,8 +155,8 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
       actions: coaEnforcement(coa),
     }),
   );
-  registerFupOperations(control, fup, cache);
-  registerCoaOperations(control, coa, sessions);
+  registerFupOperations(control, fup, cache, postgres);
+  registerCoaOperations(control, coa, sessions, postgres);
   registerAccountingOperations(control, accounting);
   // Importing the staff panel's AdminJS holds the event loop for most of a second: before RADIUS listens, not after.
   lifecycle.add(createPanelPreload(config.admin, dataDir.sub('adminjs')));

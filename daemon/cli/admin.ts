@@ -2,24 +2,11 @@
  * `wispd admin …`: staff accounts of the panel, with or without the daemon running. Every change is in the audit
  * log, by `cli:<unix user>`.
  */
-import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import type { Actor } from '../model/audit.ts';
 import { invalid } from '../model/db.ts';
 import { createStaff, listStaff, PASSWORD_MIN, STAFF_ROLES, updateStaff } from '../model/staff.ts';
-import { printTable, withRecords } from './context.ts';
+import { printTable, readRecords, withRecords } from './context.ts';
 import { globals } from './options.ts';
-
-function cliActor(): Actor {
-  let user: string;
-  try {
-    user = userInfo().username;
-  } catch {
-    // No passwd entry for this uid (some containers).
-    user = process.env.USER ?? `uid ${process.getuid?.() ?? '?'}`;
-  }
-  return { staffId: null, name: `cli:${user}` };
-}
 
 /** `--password -` reads the password from the first line of standard input, out of the shell's history and `ps`. */
 async function password(text: string): Promise<string> {
@@ -59,8 +46,8 @@ Examples:
   printf '%s\\n' "$PW" | wispd admin create-user --email noc@example.net --password - --role noc`,
     )
     .action((o: { email: string; password: string; role: string }, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
-        const s = await createStaff(db, cliActor(), {
+      withRecords(globals(cmd), async ({ db, actor }) => {
+        const s = await createStaff(db, actor, {
           email: o.email,
           password: await password(o.password),
           role: o.role,
@@ -75,7 +62,7 @@ Examples:
     .option('--json', 'as JSON')
     .addHelpText('after', '\nExample:\n  wispd admin list-users')
     .action((o: { json?: boolean }, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
+      readRecords(globals(cmd), async ({ db }) => {
         const rows = (await listStaff(db)).map((s) => ({
           email: s.email,
           role: s.role,
@@ -94,8 +81,8 @@ Examples:
     .requiredOption('--password <password>', PASSWORD_HELP)
     .addHelpText('after', "\nExample:\n  wispd admin set-password --email ana@example.net --password 'a new long one'")
     .action((o: { email: string; password: string }, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
-        const s = await updateStaff(db, cliActor(), { email: o.email }, { password: await password(o.password) });
+      withRecords(globals(cmd), async ({ db, actor }) => {
+        const s = await updateStaff(db, actor, { email: o.email }, { password: await password(o.password) });
         process.stdout.write(`password of ${s.email} changed; their sessions were ended\n`);
       }),
     );
@@ -107,8 +94,8 @@ Examples:
     .requiredOption('--role <role>', STAFF_ROLES.join(', '))
     .addHelpText('after', '\nExample:\n  wispd admin set-role --email ana@example.net --role noc')
     .action((o: { email: string; role: string }, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
-        const s = await updateStaff(db, cliActor(), { email: o.email }, { role: o.role });
+      withRecords(globals(cmd), async ({ db, actor }) => {
+        const s = await updateStaff(db, actor, { email: o.email }, { role: o.role });
         process.stdout.write(`${s.email} is now ${s.role}\n`);
       }),
     );
@@ -119,8 +106,8 @@ Examples:
     .requiredOption('--email <email>', 'the staff member')
     .addHelpText('after', '\nExample:\n  wispd admin disable --email ana@example.net')
     .action((o: { email: string }, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
-        const s = await updateStaff(db, cliActor(), { email: o.email }, { disabled: true });
+      withRecords(globals(cmd), async ({ db, actor }) => {
+        const s = await updateStaff(db, actor, { email: o.email }, { disabled: true });
         process.stdout.write(`disabled ${s.email}\n`);
       }),
     );
@@ -131,8 +118,8 @@ Examples:
     .requiredOption('--email <email>', 'the staff member')
     .addHelpText('after', '\nExample:\n  wispd admin enable --email ana@example.net')
     .action((o: { email: string }, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
-        const s = await updateStaff(db, cliActor(), { email: o.email }, { disabled: false });
+      withRecords(globals(cmd), async ({ db, actor }) => {
+        const s = await updateStaff(db, actor, { email: o.email }, { disabled: false });
         process.stdout.write(`enabled ${s.email}\n`);
       }),
     );

@@ -3,9 +3,14 @@
  * that seals secrets. With the embedded store and a running daemon, they go through the daemon's PGlite endpoint;
  * otherwise they open it themselves. Either way the daemon sees their changes within a second (change_log).
  */
+import { existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import type { Config } from '../../config/schema.ts';
+import { WispdError } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
 import { Lifecycle } from '../lifecycle.ts';
+import { type Actor, audited } from '../model/audit.ts';
+import type { Queryable } from '../model/db.ts';
 import { loadSecretBox, type SecretBox } from '../security/secret-box.ts';
 import { DataDir } from '../store/datadir.ts';
 import { coreMigrations, createPostgres, type PostgresStore } from '../store/postgres/index.ts';
@@ -16,26 +21,87 @@ export interface RecordContext {
   db: PostgresStore;
   box: SecretBox;
   dataDir: DataDir;
+  /** The operator, as the audit log names them: `cli:<unix user>`. */
+  actor: Actor;
+  /**
+   * A change with its audit row, in one transaction: `fn`'s result is the record after (null when removed); `before`
+   * is the record as it was, when there was one.
+   */
+  write<R>(
+    what: { resource: string; action: string; recordId?: string | number; before?: unknown },
+    fn: (tx: Queryable) => Promise<R>,
+  ): Promise<R>;
 }
 
-export async function withRecords<T>(opts: GlobalOptions, fn: (ctx: RecordContext) => Promise<T>): Promise<T> {
-  const { config } = load(opts);
+export function cliActor(): Actor {
+  let user: string;
+  try {
+    user = userInfo().username;
+  } catch {
+    // No passwd entry for this uid (some containers).
+    user = process.env.USER ?? `uid ${process.getuid?.() ?? '?'}`;
+  }
+  return { staffId: null, name: `cli:${user}` };
+}
+
+/** For a command that only reads: it never creates a store, and says where it looked when it finds none. */
+export const readRecords = <T>(opts: GlobalOptions, fn: (ctx: RecordContext) => Promise<T>) =>
+  withRecords(opts, fn, { read: true });
+
+/**
+ * Runs `fn` against the configured PostgreSQL. With the embedded one and no data where daemon.data_dir points, a
+ * `read` fails there; a write creates the store and says so.
+ */
+export async function withRecords<T>(
+  opts: GlobalOptions,
+  fn: (ctx: RecordContext) => Promise<T>,
+  mode: { read?: boolean } = {},
+): Promise<T> {
+  const { config, sources } = load(opts);
   // Standard output is the command's result: logs go to standard error, and only warnings.
   const log = createLogger(
     { level: config.log.level === 'debug' || config.log.level === 'trace' ? config.log.level : 'warn' },
     { fd: 2 },
   );
   const dataDir = new DataDir(config.daemon.data_dir);
+  const embedded = config.database.url === '';
+  if (embedded && !existsSync(dataDir.sub('pglite'))) {
+    const source = sources.get('daemon.data_dir');
+    const from = source?.from === 'default' ? 'the default' : (source?.where ?? source?.from);
+    const where = `${dataDir.path} (daemon.data_dir, from ${from})`;
+    if (mode.read) {
+      throw new WispdError(
+        'WISPD_DATADIR',
+        `no wispd data in ${where}: run this where the daemon runs, or point --config or WISPD_DAEMON_DATA_DIR at its data`,
+        { path: dataDir.path },
+      );
+    }
+    process.stderr.write(`wispd: no store in ${where} yet: creating one\n`);
+  }
   const lifecycle = new Lifecycle(log);
   try {
-    if (config.database.url === '') dataDir.acquire();
+    if (embedded) dataDir.acquire();
     // Pending migrations are applied (under their lock) so that a command works on a database no daemon has seen yet.
     const db = lifecycle.add(
       createPostgres({ ...config.database, pool_size: 2 }, { log, dataDir, migrations: coreMigrations() }),
     );
     await lifecycle.start();
     const box = loadSecretBox(config.security.secret_key, dataDir);
-    return await fn({ config, db, box, dataDir });
+    const actor = cliActor();
+    return await fn({
+      config,
+      db,
+      box,
+      dataDir,
+      actor,
+      write: (what, change) =>
+        audited(db, actor, what, async (tx) => {
+          const result = await change(tx);
+          const after = result ?? null;
+          const id = (after as { id?: string | number } | null)?.id;
+          return { result, recordId: what.recordId ?? id ?? null, before: what.before ?? null, after };
+        }),
+    });
   } finally {
     await lifecycle.stop();
     dataDir.release();

@@ -12,7 +12,7 @@ import { invalid } from '../model/db.ts';
 import { addDevice, type Device, getDevice, listDevices, removeDevice } from '../model/device.ts';
 import { createClickhouse } from '../store/clickhouse/index.ts';
 import type { DataDir } from '../store/datadir.ts';
-import { printTable, withRecords } from './context.ts';
+import { printTable, readRecords, withRecords } from './context.ts';
 import { globals, seconds } from './options.ts';
 
 /** "sha:secret" → protocol and key. */
@@ -114,25 +114,27 @@ Examples:
   wispd device add --name lte-core --role epc --metrics-url http://10.0.0.50:9090/metrics --interval 30s`,
     )
     .action((o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db, box, config }) => {
+      withRecords(globals(cmd), async ({ write, box, config }) => {
         const profiles = snmpProfileNames(config.snmp.profiles_dir);
-        const d = await addDevice(
-          db,
-          box,
-          {
-            name: o.name,
-            address: o.address,
-            profile: o.profile ?? null,
-            snmp: credentials(o) ?? null,
-            intervalS: seconds('interval', o.interval),
-            role: o.role,
-            site: o.site,
-            parent: o.parent,
-            metricsUrl: o.metricsUrl,
-            serial: o.serial,
-            mac: o.mac,
-          },
-          { profiles },
+        const d = await write({ resource: 'device', action: 'new' }, (tx) =>
+          addDevice(
+            tx,
+            box,
+            {
+              name: o.name,
+              address: o.address,
+              profile: o.profile ?? null,
+              snmp: credentials(o) ?? null,
+              intervalS: seconds('interval', o.interval),
+              role: o.role,
+              site: o.site,
+              parent: o.parent,
+              metricsUrl: o.metricsUrl,
+              serial: o.serial,
+              mac: o.mac,
+            },
+            { profiles },
+          ),
         );
         const how = d.profile ? `SNMP ${d.profile}` : d.metricsUrl ? `scraped at ${d.metricsUrl}` : 'not polled';
         process.stdout.write(`added device ${d.name} (${d.role}, ${how}, every ${d.intervalS}s)\n`);
@@ -144,7 +146,7 @@ Examples:
     .option('--site <site>', 'only the devices of this site')
     .option('--json', 'as JSON')
     .action((o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
+      readRecords(globals(cmd), async ({ db }) => {
         const rows = (await listDevices(db, { site: o.site })).map(deviceRow);
         printTable(
           rows,
@@ -159,7 +161,7 @@ Examples:
     .argument('<name>', 'the device name')
     .option('--json', 'as JSON')
     .action((name: string, o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db, config, dataDir }) => {
+      readRecords(globals(cmd), async ({ db, config, dataDir }) => {
         const d = await getDevice(db, name);
         const values = await latest(config, dataDir, name);
         if (o.json) {
@@ -199,8 +201,12 @@ Examples:
     .description('Remove a device; it is no longer polled (its history stays in ClickHouse).')
     .argument('<name>', 'the device name')
     .action((name: string, _o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
-        await removeDevice(db, name);
+      withRecords(globals(cmd), async ({ db, write }) => {
+        const before = await getDevice(db, name);
+        await write({ resource: 'device', action: 'delete', recordId: before.id, before }, async (tx) => {
+          await removeDevice(tx, name);
+          return null;
+        });
         process.stdout.write(`removed device ${name}\n`);
       }),
     );

@@ -1,4 +1,5 @@
 /** Config loading shared by the commands: `--config` (or `WISPD_CONFIG`), else the defaults; then the environment. */
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { loadConfigWithSources, type Sources } from '../../config/load.ts';
 import { type Config, schema } from '../../config/schema.ts';
 
@@ -13,8 +14,20 @@ export interface Loaded {
   file: string | undefined;
 }
 
+/**
+ * A relative `daemon.data_dir` in a file is relative to that file, so that a command run from any directory finds the
+ * daemon's data (from the environment or the defaults it is relative to the working directory, as a shell path is).
+ */
 export function load(opts: GlobalOptions): Loaded {
   const file = opts.config || undefined;
   const { config, sources } = loadConfigWithSources(schema, { file });
+  if (file && sources.get('daemon.data_dir')?.from === 'file' && !isAbsolute(config.daemon.data_dir)) {
+    const data_dir = resolve(dirname(resolve(file)), config.daemon.data_dir);
+    return {
+      config: Object.freeze({ ...config, daemon: Object.freeze({ ...config.daemon, data_dir }) }),
+      sources,
+      file,
+    };
+  }
   return { config, sources, file };
 }

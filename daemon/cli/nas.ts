@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { addNas, listNas, NAS_VENDORS, removeNas } from '../model/nas.ts';
-import { printTable, withRecords } from './context.ts';
+import { addNas, getNas, listNas, NAS_VENDORS, removeNas } from '../model/nas.ts';
+import { printTable, readRecords, withRecords } from './context.ts';
 import { count, globals } from './options.ts';
 
 export function registerNasCommands(program: Command): void {
@@ -26,15 +26,17 @@ export function registerNasCommands(program: Command): void {
       '\nExample:\n  wispd nas add --name tower1-ccr --address 10.20.0.1 --secret "$SECRET" --vendor mikrotik',
     )
     .action((o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db, box }) => {
-        const n = await addNas(db, box, {
-          name: o.name,
-          address: o.address,
-          secret: o.secret,
-          vendor: o.vendor,
-          coaPort: count('coa-port', o.coaPort),
-          requireMessageAuthenticator: o.requireMessageAuthenticator,
-        });
+      withRecords(globals(cmd), async ({ write, box }) => {
+        const n = await write({ resource: 'nas', action: 'new' }, (tx) =>
+          addNas(tx, box, {
+            name: o.name,
+            address: o.address,
+            secret: o.secret,
+            vendor: o.vendor,
+            coaPort: count('coa-port', o.coaPort),
+            requireMessageAuthenticator: o.requireMessageAuthenticator,
+          }),
+        );
         process.stdout.write(`added NAS ${n.name} (${n.address}, ${n.vendor}, CoA port ${n.coaPort})\n`);
       }),
     );
@@ -44,7 +46,7 @@ export function registerNasCommands(program: Command): void {
     .description('List the NAS (secrets are never shown).')
     .option('--json', 'as JSON')
     .action((o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
+      readRecords(globals(cmd), async ({ db }) => {
         const rows = (await listNas(db)).map((n) => ({
           name: n.name,
           address: n.address,
@@ -61,8 +63,12 @@ export function registerNasCommands(program: Command): void {
     .description('Remove a NAS; its packets are dropped from then on.')
     .argument('<name>', 'the NAS name')
     .action((name: string, _o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
-        await removeNas(db, name);
+      withRecords(globals(cmd), async ({ db, write }) => {
+        const before = await getNas(db, name);
+        await write({ resource: 'nas', action: 'delete', recordId: before.id, before }, async (tx) => {
+          await removeNas(tx, name);
+          return null;
+        });
         process.stdout.write(`removed NAS ${name}\n`);
       }),
     );

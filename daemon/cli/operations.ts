@@ -7,6 +7,7 @@ import { invalid } from '../model/db.ts';
 import type { Usage } from '../policy/fup/index.ts';
 import { DataDir } from '../store/datadir.ts';
 import type { QuarantinedRow } from '../store/quarantine.ts';
+import { cliActor } from './context.ts';
 import { load } from './load.ts';
 import { globals } from './options.ts';
 
@@ -18,7 +19,10 @@ function describe(r: CoaResult): string {
 
 async function run(cmd: Command, op: string, args: Record<string, unknown>): Promise<void> {
   const { config } = load(globals(cmd));
-  const results = await control<CoaResult[]>(new DataDir(config.daemon.data_dir), op, { actor: 'cli', ...args });
+  const results = await control<CoaResult[]>(new DataDir(config.daemon.data_dir), op, {
+    actor: cliActor().name,
+    ...args,
+  });
   if (results.length === 0) process.stdout.write('no live session\n');
   for (const r of results) process.stdout.write(`${describe(r)}\n`);
   // Exit 1 when a NAS did not acknowledge, so that scripts notice.
@@ -47,7 +51,7 @@ function printUsage(u: Usage): void {
 
 async function usageCommand(cmd: Command, op: string, args: Record<string, unknown>, json: boolean): Promise<void> {
   const { config } = load(globals(cmd));
-  const usage = await control<Usage>(new DataDir(config.daemon.data_dir), op, { actor: 'cli', ...args });
+  const usage = await control<Usage>(new DataDir(config.daemon.data_dir), op, { actor: cliActor().name, ...args });
   if (json) process.stdout.write(`${JSON.stringify(usage, null, 2)}\n`);
   else printUsage(usage);
 }

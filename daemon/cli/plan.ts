@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { formatBytes, formatRate, parseBytes, parseRate } from '../../config/units.ts';
 import { invalid } from '../model/db.ts';
-import { addPlan, listPlans, type Plan, updatePlan } from '../model/plan.ts';
-import { printTable, withRecords } from './context.ts';
+import { addPlan, getPlan, listPlans, type Plan, updatePlan } from '../model/plan.ts';
+import { printTable, readRecords, withRecords } from './context.ts';
 import { count, globals, rate, seconds } from './options.ts';
 
 const fupText = (p: Plan) =>
@@ -100,9 +100,11 @@ export function registerPlanCommands(program: Command): void {
       '\nExample:\n  wispd plan add --name home-20 --rate-down 20M --rate-up 5M --interim-interval 300',
     )
     .action((o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
+      withRecords(globals(cmd), async ({ write }) => {
         const c = planChange(o);
-        const p = await addPlan(db, { name: o.name, ...defined(c), rateDown: c.rateDown!, rateUp: c.rateUp! });
+        const p = await write({ resource: 'plan', action: 'new' }, (tx) =>
+          addPlan(tx, { name: o.name, ...defined(c), rateDown: c.rateDown!, rateUp: c.rateUp! }),
+        );
         process.stdout.write(`added plan ${p.name} (${formatRate(p.rateDown)}/${formatRate(p.rateUp)})\n`);
       }),
     );
@@ -115,8 +117,11 @@ export function registerPlanCommands(program: Command): void {
       .option('--rate-down <rate>', 'speed towards the subscriber')
       .option('--rate-up <rate>', 'speed from the subscriber'),
   ).action((name: string, o, cmd: Command) =>
-    withRecords(globals(cmd), async ({ db }) => {
-      const p = await updatePlan(db, name, defined(planChange(o)));
+    withRecords(globals(cmd), async ({ db, write }) => {
+      const before = await getPlan(db, name);
+      const p = await write({ resource: 'plan', action: 'edit', recordId: before.id, before }, (tx) =>
+        updatePlan(tx, name, defined(planChange(o))),
+      );
       printTable([planRow(p)], ['name', 'down', 'up', 'burst', 'session_timeout', 'interim', 'pool', 'sim_use', 'fup']);
     }),
   );
@@ -126,7 +131,7 @@ export function registerPlanCommands(program: Command): void {
     .description('List the plans and how many subscribers each has.')
     .option('--json', 'as JSON')
     .action((o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
+      readRecords(globals(cmd), async ({ db }) => {
         const rows = (await listPlans(db)).map(planRow);
         printTable(
           rows,

@@ -1,7 +1,7 @@
 /** `wispd site …`: tower sites, and which of them run their own poller. */
 import type { Command } from 'commander';
 import { addSite, listSites } from '../model/device.ts';
-import { printTable, withRecords } from './context.ts';
+import { printTable, readRecords, withRecords } from './context.ts';
 import { globals } from './options.ts';
 
 export function registerSiteCommands(program: Command): void {
@@ -20,8 +20,10 @@ export function registerSiteCommands(program: Command): void {
     .option('--remote', 'its devices are polled by `wispd collect --site <name>` running there')
     .addHelpText('after', '\nExample:\n  wispd site add --name north-tower --remote')
     .action((o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
-        const s = await addSite(db, { name: o.name, description: o.description, remote: Boolean(o.remote) });
+      withRecords(globals(cmd), async ({ write }) => {
+        const s = await write({ resource: 'site', action: 'new' }, (tx) =>
+          addSite(tx, { name: o.name, description: o.description, remote: Boolean(o.remote) }),
+        );
         process.stdout.write(`added site ${s.name}${s.remote ? ' (polled remotely)' : ''}\n`);
       }),
     );
@@ -30,7 +32,7 @@ export function registerSiteCommands(program: Command): void {
     .description('List the sites and how many devices each has.')
     .option('--json', 'as JSON')
     .action((o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
+      readRecords(globals(cmd), async ({ db }) => {
         const rows = (await listSites(db)).map((s) => ({
           name: s.name,
           polled_by: s.remote ? 'remote poller' : 'daemon',

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { formatMac } from '../lib/mac.ts';
+import { appendAudit } from '../model/audit.ts';
 import {
   addSubscriber,
   getSubscriber,
@@ -11,7 +12,7 @@ import {
   SUBSCRIBER_STATUSES,
   updateSubscriber,
 } from '../model/subscriber.ts';
-import { printTable, withRecords } from './context.ts';
+import { printTable, readRecords, withRecords } from './context.ts';
 import { count, globals } from './options.ts';
 
 export function registerSubscriberCommands(program: Command): void {
@@ -33,17 +34,19 @@ export function registerSubscriberCommands(program: Command): void {
       '\nExample:\n  wispd subscriber add --username alice --password "$PW" --plan home-20 --ip 100.64.1.10',
     )
     .action((o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db, box }) => {
-        const s = await addSubscriber(db, box, {
-          username: o.username,
-          password: o.password,
-          plan: o.plan,
-          status: o.status,
-          ip: o.ip,
-          mac: o.mac,
-          simultaneousUse: count('simultaneous-use', o.simultaneousUse),
-          cycleDay: count('cycle-day', o.cycleDay),
-        });
+      withRecords(globals(cmd), async ({ write, box }) => {
+        const s = await write({ resource: 'subscriber', action: 'new' }, (tx) =>
+          addSubscriber(tx, box, {
+            username: o.username,
+            password: o.password,
+            plan: o.plan,
+            status: o.status,
+            ip: o.ip,
+            mac: o.mac,
+            simultaneousUse: count('simultaneous-use', o.simultaneousUse),
+            cycleDay: count('cycle-day', o.cycleDay),
+          }),
+        );
         process.stdout.write(`added subscriber ${s.username} (plan ${s.plan}, ${s.status})\n`);
       }),
     );
@@ -60,15 +63,18 @@ export function registerSubscriberCommands(program: Command): void {
     .option('--cycle-day <day>', 'day of the month the billing cycle starts, 1 to 28')
     .addHelpText('after', '\nExample:\n  wispd subscriber set alice --status suspended')
     .action((username: string, o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db, box }) => {
-        const s = await updateSubscriber(db, box, username, {
-          password: o.password,
-          plan: o.plan,
-          status: o.status,
-          ip: o.ip,
-          mac: o.mac,
-          cycleDay: count('cycle-day', o.cycleDay),
-        });
+      withRecords(globals(cmd), async ({ db, box, write }) => {
+        const before = await getSubscriber(db, username);
+        const s = await write({ resource: 'subscriber', action: 'edit', recordId: before.id, before }, (tx) =>
+          updateSubscriber(tx, box, username, {
+            password: o.password,
+            plan: o.plan,
+            status: o.status,
+            ip: o.ip,
+            mac: o.mac,
+            cycleDay: count('cycle-day', o.cycleDay),
+          }),
+        );
         process.stdout.write(`${s.username}: plan ${s.plan}, ${s.status}${s.staticIp ? `, ${s.staticIp}` : ''}\n`);
       }),
     );
@@ -81,7 +87,7 @@ export function registerSubscriberCommands(program: Command): void {
     .argument('<file>', 'the CSV file (a header line is allowed; "-" reads standard input)')
     .addHelpText('after', '\nExample:\n  wispd subscriber import subscribers.csv')
     .action((file: string, _o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db, box }) => {
+      withRecords(globals(cmd), async ({ db, box, actor }) => {
         const { rows, errors } = parseSubscriberCsv(readFileSync(file === '-' ? 0 : file, 'utf8'));
         const tty = process.stderr.isTTY;
         let lastShown = 0;
@@ -97,6 +103,13 @@ export function registerSubscriberCommands(program: Command): void {
         const problems = [...errors, ...result.errors].sort((a, b) => a.line - b.line);
         for (const p of problems.slice(0, 20)) process.stderr.write(`${file}:${p.line}: ${p.message}\n`);
         if (problems.length > 20) process.stderr.write(`… and ${problems.length - 20} more\n`);
+        // One row for the import: what it was and what it did (each subscriber is in the file named).
+        await appendAudit(db, actor, {
+          resource: 'subscriber',
+          action: 'import',
+          recordId: null,
+          after: { file, added: result.added, skipped: result.skipped, errors: problems.length },
+        });
         process.stdout.write(
           `imported ${result.added}, skipped ${result.skipped} (already there), ${problems.length} with errors\n`,
         );
@@ -113,7 +126,7 @@ export function registerSubscriberCommands(program: Command): void {
     .option('--limit <n>', 'at most this many', '100')
     .option('--json', 'as JSON')
     .action((o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
+      readRecords(globals(cmd), async ({ db }) => {
         const { rows, total } = await listSubscribers(db, {
           search: o.search,
           plan: o.plan,
@@ -139,7 +152,7 @@ export function registerSubscriberCommands(program: Command): void {
     .argument('<username>', 'the login')
     .option('--json', 'as JSON')
     .action((username: string, o, cmd: Command) =>
-      withRecords(globals(cmd), async ({ db }) => {
+      readRecords(globals(cmd), async ({ db }) => {
         const s = await getSubscriber(db, username);
         const { rows: sessions } = await db.query(
           `SELECT n.name AS nas, r.acct_session_id AS session, host(r.framed_ip) AS ip, r.calling_station_id AS mac,

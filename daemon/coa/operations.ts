@@ -1,7 +1,9 @@
 /** The CoA operations the control socket offers to the CLI (the panel calls the Coa component directly). */
 
-import type { ControlServer } from '../control/server.ts';
+import { auditedOperation } from '../control/audited.ts';
+import type { ControlHandler, ControlServer } from '../control/server.ts';
 import { WispdError } from '../lib/errors.ts';
+import type { Transactional } from '../model/audit.ts';
 import { invalid } from '../model/db.ts';
 import type { Sessions } from '../radius/sessions/index.ts';
 import type { Coa, CoaContext } from './index.ts';
@@ -12,7 +14,13 @@ const text = (args: Record<string, unknown>, key: string): string => {
   return v;
 };
 
-export function registerCoaOperations(control: ControlServer, coa: Coa, sessions: Sessions): void {
+export function registerCoaOperations(control: ControlServer, coa: Coa, sessions: Sessions, db: Transactional): void {
+  const audited = (action: string, handler: ControlHandler) =>
+    auditedOperation(
+      db,
+      { resource: action === 'suspend' || action === 'resume' ? 'subscriber' : 'session', action },
+      handler,
+    );
   const ctx = (args: Record<string, unknown>): CoaContext => ({
     actor: typeof args.actor === 'string' ? args.actor : 'cli',
     ...(typeof args.reason === 'string' ? { reason: args.reason } : {}),
@@ -32,13 +40,25 @@ export function registerCoaOperations(control: ControlServer, coa: Coa, sessions
     return only;
   };
 
-  control.handle('disconnect', async (args) => Promise.all(targets(args).map((s) => coa.disconnect(s, ctx(args)))));
-  control.handle('coa', async (args) => {
-    const rateDown = Number(args.rateDown);
-    const rateUp = Number(args.rateUp);
-    if (!(rateDown > 0) || !(rateUp > 0)) throw invalid('rate', args.rate, 'a rate such as 5M/1M (down/up)');
-    return Promise.all(targets(args).map((s) => coa.changeRate(s, { rateDown, rateUp }, ctx(args))));
-  });
-  control.handle('suspend', async (args) => coa.suspend(text(args, 'username'), ctx(args)));
-  control.handle('resume', async (args) => coa.resume(text(args, 'username'), ctx(args)));
+  control.handle(
+    'disconnect',
+    audited('disconnect', async (args) => Promise.all(targets(args).map((s) => coa.disconnect(s, ctx(args))))),
+  );
+  control.handle(
+    'coa',
+    audited('change-rate', async (args) => {
+      const rateDown = Number(args.rateDown);
+      const rateUp = Number(args.rateUp);
+      if (!(rateDown > 0) || !(rateUp > 0)) throw invalid('rate', args.rate, 'a rate such as 5M/1M (down/up)');
+      return Promise.all(targets(args).map((s) => coa.changeRate(s, { rateDown, rateUp }, ctx(args))));
+    }),
+  );
+  control.handle(
+    'suspend',
+    audited('suspend', async (args) => coa.suspend(text(args, 'username'), ctx(args))),
+  );
+  control.handle(
+    'resume',
+    audited('resume', async (args) => coa.resume(text(args, 'username'), ctx(args))),
+  );
 }

@@ -15,13 +15,20 @@ export function notFound(what: string, key: string): WispdError {
   return new WispdError('WISPD_NOT_FOUND', `no ${what} ${JSON.stringify(key)}`, { what, key });
 }
 
-/** Turns PostgreSQL's unique-violation into a message that names the duplicate. */
+/** Turns PostgreSQL's unique and exclusion violations into a message that names the duplicate. */
 export async function unique<T>(what: string, key: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
     if ((err as { code?: string }).code === '23505') {
       throw new WispdError('WISPD_ALREADY_EXISTS', `${what} ${JSON.stringify(key)} already exists`, { what, key });
+    }
+    // The overlap triggers (migration 0010) name the record already there.
+    if ((err as { code?: string }).code === '23P01') {
+      throw new WispdError('WISPD_ALREADY_EXISTS', `${what} ${JSON.stringify(key)}: ${(err as Error).message}`, {
+        what,
+        key,
+      });
     }
     throw err;
   }

@@ -158,9 +158,8 @@ export async function updateSubscriber(
     set('cycle_day', change.cycleDay);
   }
   if (sets.length > 0) {
-    const { rowCount } = await db.query(
-      `UPDATE subscriber SET ${sets.join(', ')}, updated_at = now() WHERE username = $1`,
-      values,
+    const { rowCount } = await unique('subscriber', username, () =>
+      db.query(`UPDATE subscriber SET ${sets.join(', ')}, updated_at = now() WHERE username = $1`, values),
     );
     if (!rowCount) throw notFound('subscriber', username);
   }

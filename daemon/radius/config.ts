@@ -30,7 +30,7 @@ export const radiusSection = section('RADIUS authentication and accounting for t
   reaper_interval: duration({ default: '30s', min: '1s', max: '1h', doc: 'How often stale sessions are looked for.' }),
   demo: boolean({
     default: false,
-    doc: 'On the first start (an empty database), add a demo NAS on 127.0.0.1, a plan and a subscriber (see the README).',
+    doc: 'On the first start (an empty embedded database; never with database.url set), add a demo NAS on 127.0.0.1, a plan and a subscriber (see the README).',
   }),
   walled_garden: section('What suspended and expired subscribers get instead of a reject.', {
     enabled: boolean({

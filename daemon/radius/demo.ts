@@ -1,6 +1,7 @@
 /**
  * The demo a first `npm start` sets up (radius.demo, on in the example config): a NAS on 127.0.0.1, a plan and a
- * subscriber, so that the README's radclient line gets an Access-Accept at once. Seeded only into an empty database.
+ * subscriber, so that the README's radclient line gets an Access-Accept at once. Seeded only into an empty embedded
+ * database: with `database.url` set this is a deployment, where a known login any NAS could use has no place.
  */
 import type { RadiusConfig } from '../../config/schema.ts';
 import type { Component } from '../lib/component.ts';
@@ -36,15 +37,22 @@ export async function seedDemo(postgres: PostgresStore, box: SecretBox, log: Log
 /** Seeds the demo at start when `radius.demo` is on; before the RADIUS cache loads, so the demo is in it. */
 export function createDemo(
   config: RadiusConfig,
-  deps: { log: Logger; postgres: PostgresStore; box: () => SecretBox },
+  deps: { log: Logger; postgres: PostgresStore; box: () => SecretBox; remoteDatabase: boolean },
 ): Component {
+  const on = config.demo && !deps.remoteDatabase;
   return {
     name: 'demo',
     async start() {
-      if (config.demo) await seedDemo(deps.postgres, deps.box(), deps.log);
+      if (config.demo && deps.remoteDatabase) {
+        deps.log.warn(
+          { key: 'radius.demo' },
+          'radius.demo is ignored: database.url is set, and the demo login has no place in a deployment',
+        );
+      }
+      if (on) await seedDemo(deps.postgres, deps.box(), deps.log);
     },
     async stop() {},
     counters: () => ({}),
-    describe: () => (config.demo ? 'seeded into an empty database (radius.demo)' : 'off'),
+    describe: () => (on ? 'seeded into an empty embedded database (radius.demo)' : 'off'),
   };
 }

@@ -123,7 +123,7 @@ t.test('alongside the running daemon', async (t) => {
   const { rows } = await daemon.db.query<{ actor: string; action: string; after: Record<string, unknown> | null }>(
     "SELECT actor, action, after FROM audit_log WHERE resource = 'staff' ORDER BY id",
   );
-  t.match(
+  t.same(
     rows.map((r) => `${r.actor.replace(/^cli:.*/, 'cli')} ${r.action}`),
     [
       'cli new',
@@ -132,10 +132,12 @@ t.test('alongside the running daemon', async (t) => {
       'noc@example.net login',
       'cli edit',
       'cli edit',
+      'noc@example.net login-failed',
       'cli edit',
       'cli edit',
+      'noc@example.net login',
     ],
-    'every change is audited, by the command line',
+    'every change is audited, by the command line; a failed login too',
   );
   t.notMatch(JSON.stringify(rows), /scrypt|noc password/, 'no hash or password in the audit log');
 

@@ -242,14 +242,24 @@ t.test('a session ends at admin.session_ttl', async (t) => {
 
 t.test('logout ends the session and clears the cookie', async (t) => {
   const token = await session('support@example.net');
-  const out = await app.inject({ method: 'POST', url: '/admin/api/logout', cookies: { wispd_staff: token } });
+  const out = await app.inject({
+    method: 'POST',
+    url: '/admin/api/logout',
+    cookies: { wispd_staff: token },
+    payload: {},
+  });
   t.equal(out.statusCode, 204);
   t.match(
     out.cookies.find((c) => c.name === 'wispd_staff'),
     { value: '', path: '/' },
   );
   t.equal((await me(token)).statusCode, 401, 'the old cookie no longer works');
-  const again = await app.inject({ method: 'POST', url: '/admin/api/logout', cookies: { wispd_staff: token } });
+  const again = await app.inject({
+    method: 'POST',
+    url: '/admin/api/logout',
+    cookies: { wispd_staff: token },
+    payload: {},
+  });
   t.equal(again.statusCode, 204, 'logging out twice is harmless');
 });
 

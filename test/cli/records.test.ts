@@ -1,8 +1,10 @@
 // The operator's record commands, end to end through the `wispd` binary: the first on an embedded store it opens
 // itself (no daemon yet), the rest alongside a running daemon, through its PGlite endpoint, as operators use them:
 // nas, plan and subscriber add/set/list/show, and an import with progress, skipped lines and errors named by line.
-// What they change reaches the daemon: the last test logs in with radclient.
-import { writeFileSync } from 'node:fs';
+// What they change reaches the daemon (the last test logs in with radclient) and the audit log (as cli:<user>); a
+// config file's relative data_dir is relative to the file, and a read command never creates a store.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import t from 'tap';
 import { tmpDir } from '../helpers/env.ts';
 import { wispd } from '../helpers/proc.ts';
@@ -13,8 +15,14 @@ const env = { WISPD_DAEMON_DATA_DIR: `${dir}/data` };
 const run = (...args: string[]) => wispd(args, { env });
 
 t.test('without a daemon, a command opens the embedded store itself', async (t) => {
+  const nowhere = { WISPD_DAEMON_DATA_DIR: `${dir}/nowhere` };
+  const list = wispd(['nas', 'list'], { env: nowhere });
+  t.equal(list.code, 1, 'a read command finds no store');
+  t.match(list.stderr, `no wispd data in ${dir}/nowhere (daemon.data_dir, from WISPD_DAEMON_DATA_DIR)`);
+  t.notOk(existsSync(`${dir}/nowhere`), 'and creates none');
   const first = run('nas', 'add', '--name', 'lab', '--address', '127.0.0.1', '--secret', 'lab-secret-1');
   t.equal(first.code, 0, first.stderr);
+  t.match(first.stderr, `no store in ${dir}/data (daemon.data_dir, from WISPD_DAEMON_DATA_DIR) yet: creating one`);
 });
 
 t.test('alongside a running daemon', async (t) => {
@@ -76,6 +84,12 @@ t.test('alongside a running daemon', async (t) => {
       'huawei',
     );
     t.match(vendor.stderr, 'vendor "huawei": must be one of mikrotik, cisco, juniper, generic');
+    const same = run('nas', 'add', '--name', 'tower1b', '--address', '10.20.0.1', '--secret', 'whatever-1');
+    t.equal(same.code, 1, 'an address another NAS has: refused');
+    t.match(same.stderr, 'address 10.20.0.1/32 overlaps NAS "tower1" (10.20.0.1/32) [WISPD_ALREADY_EXISTS]');
+    const covering = run('nas', 'add', '--name', 'pop3', '--address', '10.20.0.0/24', '--secret', 'whatever-1');
+    t.match(covering.stderr, 'address 10.20.0.0/24 overlaps NAS "tower1" (10.20.0.1/32)', 'a subnet holding one too');
+    t.notMatch(run('nas', 'list').stdout, /tower1b|pop3/);
     t.equal(run('nas', 'remove', 'pop2').code, 0);
     t.notMatch(run('nas', 'list').stdout, /pop2/);
   });
@@ -147,6 +161,21 @@ t.test('alongside a running daemon', async (t) => {
     t.match(list.stdout, /^alice\s+home-20\s+active\s+100\.64\.0\.5\s+aa:bb:cc:dd:ee:ff$/m);
     t.match(list.stdout, /^dave, jr\s+home-20\s+active/m, 'a quoted field with a comma');
     t.match(list.stdout, /^gina\s+home-20\s+active/m, 'and the record after one of two lines');
+    const ipTaken = run(
+      'subscriber',
+      'add',
+      '--username',
+      'zed',
+      '--password',
+      'pw-z',
+      '--plan',
+      'home-20',
+      '--ip',
+      '100.64.0.5',
+    );
+    t.equal(ipTaken.code, 1, "another subscriber's static IP: refused");
+    t.match(ipTaken.stderr, 'static IP 100.64.0.5 is already subscriber "alice"\'s');
+    t.match(run('subscriber', 'set', 'carol', '--ip', '100.64.0.5').stderr, 'is already subscriber "alice"\'s');
     t.equal(run('subscriber', 'set', 'alice', '--status', 'suspended').code, 0);
     const show = run('subscriber', 'show', 'alice');
     t.match(show.stdout, /status:\s+suspended/);
@@ -156,6 +185,41 @@ t.test('alongside a running daemon', async (t) => {
         (s: { username: string }) => s.username,
       ),
       ['carol'],
+    );
+  });
+
+  t.test('a config file says where the data is, whatever the working directory', async (t) => {
+    mkdirSync(`${dir}/etc`, { recursive: true });
+    writeFileSync(`${dir}/etc/wispd.yaml`, 'daemon:\n  data_dir: ../data\n');
+    const elsewhere = wispd(['nas', 'list', '--config', `${dir}/etc/wispd.yaml`], { cwd: '/' });
+    t.equal(elsewhere.code, 0, elsewhere.stderr);
+    t.match(elsewhere.stdout, /^tower1\s/m, "the daemon's NAS, from /");
+  });
+
+  t.test('every write is in the audit log, as cli:<user>', async (t) => {
+    const { rows } = await daemon.db.query<{ actor: string; resource: string; action: string; record_id: string }>(
+      'SELECT actor, resource, action, record_id FROM audit_log ORDER BY id',
+    );
+    const who = `cli:${userInfo().username}`;
+    const did = rows.filter((r) => r.actor === who).map((r) => `${r.resource} ${r.action}`);
+    for (const w of [
+      'nas new',
+      'nas delete',
+      'plan new',
+      'plan edit',
+      'subscriber new',
+      'subscriber edit',
+      'subscriber import',
+    ])
+      t.ok(did.includes(w), w);
+    t.notOk(
+      rows.some((r) => r.resource === 'nas' && r.action === 'new' && r.record_id === null),
+      'each with the record it changed',
+    );
+    t.same(
+      rows.filter((r) => r.resource === 'nas').map((r) => r.action),
+      ['new', 'new', 'new', 'delete'],
+      'lab, tower1, pop2 added, pop2 removed; the refused ones (a duplicate, overlaps, bad values) left no row',
     );
   });
 

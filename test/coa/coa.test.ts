@@ -113,6 +113,17 @@ t.test('suspend disconnects and rejects later logins; resume lets them in again'
       ).code === 'Access-Reject',
   );
   t.equal(cli('resume', 'sam').code, 0);
+  const { rows: audit } = await d.db.query<{ actor: string; action: string; record_id: string }>(
+    "SELECT actor, action, record_id FROM audit_log WHERE resource = 'subscriber' AND record_id = 'sam' ORDER BY id",
+  );
+  t.match(
+    audit,
+    [
+      { actor: /^cli:/, action: 'suspend' },
+      { actor: /^cli:/, action: 'resume' },
+    ],
+    'suspend and resume from the command line are audited, by the operator',
+  );
   await eventually(
     async () =>
       (

@@ -128,6 +128,12 @@ t.test('remote NATS, and remote PostgreSQL when DATABASE_URL is set', async (t) 
   t.teardown(() => pg.stop());
   const { rows } = await pg.query("SELECT name FROM schema_migrations WHERE scope = 'core' ORDER BY version");
   t.same(rows[0], { name: '0001_instance' }, 'the migrations went to the real server');
+  const demo = await pg.query("SELECT 1 FROM subscriber WHERE username = 'demo' UNION ALL SELECT 1 FROM nas");
+  t.equal(demo.rows.length, 0, 'the example config (radius.demo on) seeds nothing into a real database');
+  t.ok(
+    p.lines.find((l) => l.msg.startsWith('radius.demo is ignored')),
+    'and says why',
+  );
 });
 
 t.test('boot failures: fast, one line naming the key, no stack trace; started from any directory', async (t) => {

@@ -59,5 +59,8 @@ t.test('an impossible place is a clear error', async (t) => {
   const file = `${tmpDir(t)}/a-file`;
   writeFileSync(file, '');
   const dir = new DataDir(`${file}/data`);
-  t.throws(() => dir.acquire(), { code: 'WISPD_DATADIR', message: /cannot create .*a-file\/data: ENOTDIR/ });
+  t.throws(() => dir.acquire(), {
+    code: 'WISPD_DATADIR',
+    message: /cannot create .*a-file\/data \(daemon\.data_dir .*a-file\/data\): ENOTDIR/,
+  });
 });

@@ -75,6 +75,8 @@ export function asValidationError(err: unknown, fields: ReadonlySet<string>): Va
   const pg = err as { code?: string; column?: string; constraint?: string; detail?: string; message?: string };
   const reasons: Record<string, string> = {
     '23505': `already exists${pg.detail ? `: ${pg.detail}` : ''}`,
+    // The overlap triggers (NAS addresses, static IPs) name the other record.
+    '23P01': pg.message ?? 'overlaps another record',
     '23503': `still in use or refers to nothing${pg.detail ? `: ${pg.detail}` : ''}`,
     '23514': `a value is out of range (${pg.constraint ?? 'check'})`,
     '23502': `${pg.column ?? 'a column'} is required`,
@@ -86,7 +88,8 @@ export function asValidationError(err: unknown, fields: ReadonlySet<string>): Va
   const message = pg.code ? reasons[pg.code] : undefined;
   if (!message) return undefined;
   const base = { message, type: `postgres ${pg.code}` };
-  return new ValidationError(pg.column && fields.has(pg.column) ? { [pg.column]: base } : {}, base);
+  const column = pg.code === '23P01' ? (/^static IP/.test(message) ? 'static_ip' : 'address') : pg.column;
+  return new ValidationError(column && fields.has(column) ? { [column]: base } : {}, base);
 }
 
 export class TableResource extends SqlResource {

@@ -8,6 +8,7 @@ import { version } from '../version.ts';
 import { registerAdminCommands } from './admin.ts';
 import { collect } from './collect.ts';
 import { registerCollectorCommands } from './collector.ts';
+import { registerCustomerCommands } from './customer.ts';
 import { registerDeviceCommands } from './device.ts';
 import { type GlobalOptions, load } from './load.ts';
 import { migrate } from './migrate.ts';
@@ -118,6 +119,7 @@ Example:
 registerNasCommands(program);
 registerPlanCommands(program);
 registerSubscriberCommands(program);
+registerCustomerCommands(program);
 registerSiteCommands(program);
 registerDeviceCommands(program);
 registerCollectorCommands(program);
@@ -131,7 +133,51 @@ program
     process.stdout.write(`wispd ${version} (node ${process.version})\n`);
   });
 
+/**
+ * Commander checks required options before unknown ones, so `--usernme x` was reported as a missing --username:
+ * an option the command does not know is named first, with the closest one it does.
+ */
+function refuseUnknownOptions(argv: readonly string[]): void {
+  let cmd: Command = program;
+  /** Known flags, and whether each takes a value (the next word is then not an option). */
+  const known = new Map<string, boolean>([
+    ['--help', false],
+    ['-h', false],
+  ]);
+  const add = (c: Command) => {
+    for (const o of c.options) for (const f of [o.long, o.short]) if (f) known.set(f, o.required || o.optional);
+  };
+  add(program);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return;
+    if (!arg.startsWith('-')) {
+      const sub = cmd.commands.find((c) => c.name() === arg || c.aliases().includes(arg));
+      if (sub) {
+        cmd = sub;
+        add(sub);
+      }
+      continue;
+    }
+    const [flag, inline] = [arg.split('=', 1)[0]!, arg.includes('=')];
+    if (known.has(flag)) {
+      if (known.get(flag) && !inline) i++;
+      continue;
+    }
+    // A command with subcommands: commander says what is missing.
+    if (cmd.commands.length > 0 || !/^--?[A-Za-z]/.test(flag)) continue;
+    (cmd as unknown as { unknownOption(flag: string): never }).unknownOption(flag);
+  }
+}
+
+// A reader that stops early (`wispd subscriber list | head`) is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 try {
+  refuseUnknownOptions(process.argv.slice(2));
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof ConfigError) {

@@ -1,12 +1,12 @@
 import type { Command } from 'commander';
-import { addNas, getNas, listNas, NAS_VENDORS, removeNas } from '../model/nas.ts';
+import { addNas, getNas, listNas, NAS_VENDORS, removeNas, updateNas } from '../model/nas.ts';
 import { printTable, readRecords, withRecords } from './context.ts';
 import { count, globals } from './options.ts';
 
 export function registerNasCommands(program: Command): void {
   const nas = program
     .command('nas')
-    .description('The NAS/BRAS allowed to send RADIUS: add, list, remove.')
+    .description('The NAS/BRAS allowed to send RADIUS: add, set, list, remove.')
     .addHelpText('after', '\nA packet from an address no NAS covers is dropped (and counted).');
 
   nas
@@ -38,6 +38,36 @@ export function registerNasCommands(program: Command): void {
           }),
         );
         process.stdout.write(`added NAS ${n.name} (${n.address}, ${n.vendor}, CoA port ${n.coaPort})\n`);
+      }),
+    );
+
+  nas
+    .command('set')
+    .description('Change a NAS: a new secret, address, vendor, CoA port; effective within a second.')
+    .argument('<name>', 'the NAS name')
+    .option('--address <ip|cidr>', 'its address or subnet')
+    .option('--secret <secret>', 'a new shared secret (stored encrypted)')
+    .option('--vendor <vendor>', NAS_VENDORS.join(', '))
+    .option('--coa-port <port>', 'where it listens for CoA/Disconnect')
+    .option('--require-message-authenticator', 'refuse Access-Requests without Message-Authenticator')
+    .option('--no-require-message-authenticator', 'accept them (only for NAS that cannot send it)')
+    .addHelpText('after', '\nExample:\n  wispd nas set tower1-ccr --secret "$NEW_SECRET"')
+    .action((name: string, o, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db, box, write }) => {
+        const before = await getNas(db, name);
+        const n = await write({ resource: 'nas', action: 'edit', recordId: before.id, before }, (tx) =>
+          updateNas(tx, box, name, {
+            address: o.address,
+            secret: o.secret,
+            vendor: o.vendor,
+            coaPort: o.coaPort === undefined ? undefined : count('coa-port', o.coaPort),
+            requireMessageAuthenticator: o.requireMessageAuthenticator,
+          }),
+        );
+        const ma = n.requireMessageAuthenticator ? 'Message-Authenticator required' : 'Message-Authenticator optional';
+        process.stdout.write(
+          `NAS ${n.name}: ${n.address}, ${n.vendor}, CoA port ${n.coaPort}, ${ma}${o.secret ? ', new secret' : ''}\n`,
+        );
       }),
     );
 

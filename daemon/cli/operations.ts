@@ -23,7 +23,12 @@ async function run(cmd: Command, op: string, args: Record<string, unknown>): Pro
     actor: cliActor().name,
     ...args,
   });
-  if (results.length === 0) process.stdout.write('no live session\n');
+  if (op === 'suspend' || op === 'resume') {
+    process.stdout.write(
+      `${args.username}: ${op === 'suspend' ? 'suspended; later logins are refused or walled' : 'active again'}\n`,
+    );
+  }
+  if (results.length === 0) process.stdout.write('no live session to act on\n');
   for (const r of results) process.stdout.write(`${describe(r)}\n`);
   // Exit 1 when a NAS did not acknowledge, so that scripts notice.
   if (results.some((r) => r.outcome !== 'ack' && r.fallback?.outcome !== 'ack')) process.exitCode = 1;

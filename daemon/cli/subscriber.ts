@@ -61,7 +61,11 @@ export function registerSubscriberCommands(program: Command): void {
     .option('--ip <address>', 'a static address ("" for none)')
     .option('--mac <mac>', 'bind to this Calling-Station-Id ("" for none)')
     .option('--cycle-day <day>', 'day of the month the billing cycle starts, 1 to 28')
-    .addHelpText('after', '\nExample:\n  wispd subscriber set alice --status suspended')
+    .option('--customer <id>', 'the customer holding it (wispd customer list), "" for none')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  wispd subscriber set alice --status suspended\n  wispd subscriber set alice --customer 12',
+    )
     .action((username: string, o, cmd: Command) =>
       withRecords(globals(cmd), async ({ db, box, write }) => {
         const before = await getSubscriber(db, username);
@@ -73,6 +77,7 @@ export function registerSubscriberCommands(program: Command): void {
             ip: o.ip,
             mac: o.mac,
             cycleDay: count('cycle-day', o.cycleDay),
+            customerId: o.customer === undefined ? undefined : o.customer === '' ? null : count('customer', o.customer),
           }),
         );
         process.stdout.write(`${s.username}: plan ${s.plan}, ${s.status}${s.staticIp ? `, ${s.staticIp}` : ''}\n`);
@@ -156,7 +161,8 @@ export function registerSubscriberCommands(program: Command): void {
         const s = await getSubscriber(db, username);
         const { rows: sessions } = await db.query(
           `SELECT n.name AS nas, r.acct_session_id AS session, host(r.framed_ip) AS ip, r.calling_station_id AS mac,
-             r.started_at AS since, r.input_octets::float8 AS "in", r.output_octets::float8 AS "out"
+             r.started_at AS since, r.input_octets::float8 AS "in", r.output_octets::float8 AS "out",
+             r.updated_at AS as_of
            FROM radius_session r JOIN nas n ON n.id = r.nas_id WHERE r.username = $1 ORDER BY r.started_at`,
           [username],
         );
@@ -173,7 +179,13 @@ export function registerSubscriberCommands(program: Command): void {
           `online:    ${sessions.length} session(s)`,
         ];
         process.stdout.write(`${lines.join('\n')}\n`);
-        if (sessions.length) printTable(sessions, ['nas', 'session', 'ip', 'mac', 'since', 'in', 'out']);
+        if (sessions.length) {
+          printTable(sessions, ['nas', 'session', 'ip', 'mac', 'since', 'in', 'out', 'as_of']);
+          // radius_session is written behind the daemon's memory: starts and stops within a second, counters every 30 s.
+          process.stdout.write(
+            '(octets as of the last write of the live session table: the daemon writes counters every 30 s)\n',
+          );
+        }
       }),
     );
 }

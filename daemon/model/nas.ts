@@ -82,6 +82,33 @@ export async function getNas(db: Queryable, name: string): Promise<Nas> {
   return rows[0];
 }
 
+/** Changes what is given of a NAS (its secret too, sealed); checked as `addNas` checks. */
+export async function updateNas(
+  db: Queryable,
+  box: SecretBox,
+  name: string,
+  change: Partial<Omit<NasInput, 'name'>>,
+): Promise<Nas> {
+  const current = await getNas(db, name);
+  const v = validateNas({
+    name,
+    address: change.address ?? current.address,
+    // Validated only when given: the stored one is never opened here.
+    secret: change.secret ?? 'unchanged',
+    vendor: change.vendor ?? current.vendor,
+    coaPort: change.coaPort ?? current.coaPort,
+    requireMessageAuthenticator: change.requireMessageAuthenticator ?? current.requireMessageAuthenticator,
+  });
+  await unique('NAS', name, () =>
+    db.query(
+      `UPDATE nas SET address = $2, vendor = $3, coa_port = $4, require_message_authenticator = $5,
+         secret_enc = COALESCE($6, secret_enc), updated_at = now() WHERE name = $1`,
+      [name, v.address, v.vendor, v.coaPort, v.requireMessageAuthenticator, change.secret ? box.seal(v.secret) : null],
+    ),
+  );
+  return getNas(db, name);
+}
+
 export async function removeNas(db: Queryable, name: string): Promise<void> {
   const { rowCount } = await db.query('DELETE FROM nas WHERE name = $1', [name]);
   if (!rowCount) throw notFound('NAS', name);

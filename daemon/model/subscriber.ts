@@ -125,7 +125,10 @@ export async function addSubscriber(db: Queryable, box: SecretBox, input: Subscr
   return getSubscriber(db, input.username);
 }
 
-export type SubscriberChange = Partial<Omit<SubscriberInput, 'username'>>;
+export type SubscriberChange = Partial<Omit<SubscriberInput, 'username'>> & {
+  /** The customer holding it (an id), or null for none. */
+  customerId?: number | null;
+};
 
 /** Changes the given fields; the others stay. */
 export async function updateSubscriber(
@@ -156,6 +159,13 @@ export async function updateSubscriber(
   if (change.cycleDay !== undefined) {
     validateCycleDay(change.cycleDay);
     set('cycle_day', change.cycleDay);
+  }
+  if (change.customerId !== undefined) {
+    if (change.customerId !== null) {
+      const { rows } = await db.query('SELECT 1 FROM customer WHERE id = $1', [change.customerId]);
+      if (rows.length === 0) throw notFound('customer', String(change.customerId));
+    }
+    set('customer_id', change.customerId);
   }
   if (sets.length > 0) {
     const { rowCount } = await unique('subscriber', username, () =>

@@ -45,7 +45,27 @@ export const radiusSection = section('RADIUS authentication and accounting for t
     }),
     ip_pool: string({ default: '', doc: 'Framed-Pool for walled-garden sessions; empty: the plan pool.' }),
   }),
+  reject_messages: section(
+    'The Reply-Message of an Access-Reject, per reason, which the NAS may show the subscriber; empty for none. Only reasons safe to tell have one: a wrong password and an unknown user are never told apart.',
+    {
+      suspended: replyText('Your account is suspended. Please contact us.'),
+      expired: replyText('Your subscription has expired. Please contact us to renew it.'),
+      quota_exceeded: replyText('Your data allowance for this period is used up.'),
+      simultaneous_use: replyText('This account is already online from another device.'),
+      mac_mismatch: replyText(''),
+    },
+  ),
 });
+
+/** A Reply-Message text (RFC 2865 §5.18: it must fit one attribute). */
+function replyText(fallback: string) {
+  return string({
+    default: fallback,
+    pattern: /^\P{Cc}{0,120}$/u,
+    patternReason: 'at most 120 characters (and 253 bytes of UTF-8), no control characters',
+    doc: 'The text; empty: no Reply-Message.',
+  });
+}
 
 export const accountingSection = section('Accounting records: the local spool and its writer into ClickHouse.', {
   group_commit: duration({

@@ -24,11 +24,17 @@ const commands = [
   'usage',
   'topup',
   'admin',
+  'customer',
+  'accounting',
 ];
 const subcommands = [
   'nas add',
+  'nas set',
   'nas list',
   'nas remove',
+  'customer add',
+  'customer list',
+  'accounting quarantine',
   'plan add',
   'plan set',
   'plan list',
@@ -44,6 +50,14 @@ const subcommands = [
   'admin disable',
   'admin enable',
 ];
+
+t.test('a misspelt option is named, with the one meant', async (t) => {
+  const r = wispd(['subscriber', 'add', '--usernme', 'x', '--password', 'y', '--plan', 'z']);
+  t.equal(r.code, 1);
+  t.match(r.stderr, "unknown option '--usernme'");
+  t.match(r.stderr, 'Did you mean --username?');
+  t.notMatch(r.stderr, 'required option');
+});
 
 t.test('--help on the program and on every command', async (t) => {
   const top = wispd(['--help']);

@@ -90,6 +90,10 @@ t.test('alongside a running daemon', async (t) => {
     const covering = run('nas', 'add', '--name', 'pop3', '--address', '10.20.0.0/24', '--secret', 'whatever-1');
     t.match(covering.stderr, 'address 10.20.0.0/24 overlaps NAS "tower1" (10.20.0.1/32)', 'a subnet holding one too');
     t.notMatch(run('nas', 'list').stdout, /tower1b|pop3/);
+    const set = run('nas', 'set', 'pop2', '--secret', 'a-new-secret-2', '--vendor', 'cisco');
+    t.equal(set.code, 0, set.stderr);
+    t.match(set.stdout, 'NAS pop2: 10.30.0.0/24, cisco, CoA port 3799, Message-Authenticator optional, new secret');
+    t.notMatch(set.stdout + run('nas', 'list', '--json').stdout, /a-new-secret-2/);
     t.equal(run('nas', 'remove', 'pop2').code, 0);
     t.notMatch(run('nas', 'list').stdout, /pop2/);
   });
@@ -176,6 +180,13 @@ t.test('alongside a running daemon', async (t) => {
     t.equal(ipTaken.code, 1, "another subscriber's static IP: refused");
     t.match(ipTaken.stderr, 'static IP 100.64.0.5 is already subscriber "alice"\'s');
     t.match(run('subscriber', 'set', 'carol', '--ip', '100.64.0.5').stderr, 'is already subscriber "alice"\'s');
+    const customer = run('customer', 'add', '--name', 'Ana Pérez', '--email', 'ana@example.net');
+    t.equal(customer.code, 0, customer.stderr);
+    const id = /added customer (\d+): Ana Pérez/.exec(customer.stdout)?.[1];
+    t.ok(id, 'customer add prints the id');
+    t.equal(run('subscriber', 'set', 'alice', '--customer', id!).code, 0);
+    t.match(run('customer', 'list', '--search', 'ana').stdout, /^\d+\s+Ana Pérez\s+ana@example\.net\s+-\s+1$/m);
+    t.match(run('subscriber', 'set', 'carol', '--customer', '999999').stderr, 'no customer "999999"');
     t.equal(run('subscriber', 'set', 'alice', '--status', 'suspended').code, 0);
     const show = run('subscriber', 'show', 'alice');
     t.match(show.stdout, /status:\s+suspended/);
@@ -218,8 +229,8 @@ t.test('alongside a running daemon', async (t) => {
     );
     t.same(
       rows.filter((r) => r.resource === 'nas').map((r) => r.action),
-      ['new', 'new', 'new', 'delete'],
-      'lab, tower1, pop2 added, pop2 removed; the refused ones (a duplicate, overlaps, bad values) left no row',
+      ['new', 'new', 'new', 'edit', 'delete'],
+      'lab, tower1, pop2 added, pop2 edited and removed; the refused ones (a duplicate, overlaps, bad values) left no row',
     );
   });
 

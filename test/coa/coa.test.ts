@@ -95,6 +95,7 @@ t.test('nothing listening: retries, then a recorded timeout; the daemon keeps an
 t.test('suspend disconnects and rejects later logins; resume lets them in again', async (t) => {
   const s = cli('suspend', 'sam', '--reason', 'unpaid invoice');
   t.equal(s.code, 0, s.stderr);
+  t.match(s.stdout, /^sam: suspended; later logins are refused or walled$/m, 'the suspension is confirmed');
   t.match(s.stdout, 'ccr1  sam  s-1  Disconnect ACK');
   t.ok(lastOf('Disconnect-Request', 'sam'));
   t.ok(
@@ -140,7 +141,10 @@ t.test('suspend disconnects and rejects later logins; resume lets them in again'
 t.test('errors: no such session, no daemon', async (t) => {
   const none = cli('disconnect', 'nobody-online');
   t.equal(none.code, 1);
-  t.match(none.stderr, 'nobody-online has no live session [WISPD_NOT_FOUND]');
+  t.match(none.stderr, 'no subscriber "nobody-online" [WISPD_NOT_FOUND]', 'a name that is no subscriber says so');
+  const offline = cli('disconnect', 'sam');
+  t.equal(offline.code, 1);
+  t.match(offline.stderr, 'sam has no live session [WISPD_NOT_FOUND]');
   const bad = cli('coa', 'alice', '--rate', 'fast');
   t.match(bad.stderr, 'rate "fast": down/up rates such as 5M/1M');
 });

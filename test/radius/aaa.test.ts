@@ -107,6 +107,7 @@ t.test('rejects, each with its reason', async (t) => {
   for (const [input, reason] of cases) {
     const r = await auth(input);
     t.equal(r.code, 'Access-Reject', reason);
+    t.equal(r.attributes['Reply-Message'], undefined, `${reason}: no Reply-Message (nothing to tell apart)`);
     t.ok(
       await eventually(() => d.child.lines.some((l) => l.msg === 'access rejected' && l.reason === reason)),
       `the reason ${reason} is logged`,
@@ -141,6 +142,28 @@ t.test('a wrong secret or a missing Message-Authenticator gets no answer', async
     'User-Name = "alice", Acct-Status-Type = Start, Acct-Session-Id = "x"',
   );
   t.equal(acctWrong.code, undefined, 'accounting with a wrong secret: no answer');
+  const said = (cause: string) => eventually(() => d.child.lines.find((l) => l.level === 'warn' && l.cause === cause));
+  t.match(await said('bad_message_authenticator'), {
+    nas: 'lab',
+    source: '127.0.0.1',
+    msg: /^NAS secret mismatch for 127\.0\.0\.1 \(nas lab\)/,
+  });
+  t.match(await said('missing_message_authenticator'), {
+    msg: /Access-Request without Message-Authenticator from 127\.0\.0\.1 \(nas lab\).*radclient: add "Message-Authenticator = 0x00"/,
+  });
+  t.match(await said('bad_authenticator'), { msg: /NAS secret mismatch for 127\.0\.0\.1 \(nas lab\)/ });
+  const again = await radclient(
+    d.authPort,
+    'auth',
+    'not-the-secret',
+    `User-Name = "alice", User-Password = "x", ${MA}`,
+  );
+  t.equal(again.code, undefined);
+  t.equal(
+    d.child.lines.filter((l) => l.cause === 'bad_message_authenticator').length,
+    1,
+    'once a minute per NAS and cause, not per packet',
+  );
 });
 
 t.test('every reply has a valid Message-Authenticator, first, and a valid Response Authenticator', async (t) => {
@@ -326,6 +349,11 @@ t.test('unknown NAS: no answer; staff edits take effect on the next request', as
     async () => (await auth(`User-Name = "alice", User-Password = "alice-pw", ${MA}`)).code === undefined,
   );
   t.ok(true, 'a removed NAS is an unknown NAS: dropped');
+  t.match(
+    await eventually(() => d.child.lines.find((l) => l.cause === 'unknown_nas')),
+    { level: 'warn', sources: { '127.0.0.1': Number }, msg: /no NAS covers/ },
+    'unknown sources are logged, aggregated',
+  );
   await addNas(db, box, { name: 'lab', address: '127.0.0.0/24', secret: SECRET, vendor: 'mikrotik' });
   await eventually(
     async () => (await auth(`User-Name = "alice", User-Password = "alice-pw", ${MA}`)).code === 'Access-Accept',
@@ -339,6 +367,10 @@ t.test('unknown NAS: no answer; staff edits take effect on the next request', as
   );
   t.ok(Date.now() - t0 < 2000, `suspension effective in ${Date.now() - t0} ms`);
   t.ok(await eventually(() => d.child.lines.some((l) => l.msg === 'access rejected' && l.reason === 'suspended')));
+  const told = await auth(`User-Name = "alice", User-Password = "alice-pw", ${MA}`);
+  t.equal(told.attributes['Reply-Message'], 'Your account is suspended. Please contact us.', 'suspended: told why');
+  const untold = await auth(`User-Name = "alice", User-Password = "not-hers", ${MA}`);
+  t.equal(untold.attributes['Reply-Message'], undefined, 'a wrong password of a suspended account tells nothing');
   await updateSubscriber(db, box, 'alice', { status: 'active', plan: 'home-50' });
   await updatePlan(db, 'home-50', { rateDown: 60_000_000 });
   const r = await eventually(async () => {

@@ -13,6 +13,7 @@ import type { Logger } from '../../lib/log.ts';
 import { sampledLog } from '../../lib/sampled-log.ts';
 import type { NasEntry, NasTable } from '../cache/index.ts';
 import { AttrIndex, Code, type Malformed, malformed, PacketCrypto } from '../codec/index.ts';
+import { DropLog } from './drop-log.ts';
 import { DuplicateCache } from './duplicates.ts';
 import { proxyStates, type Unverified, unverified } from './verify.ts';
 
@@ -81,6 +82,7 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
   const ix = new AttrIndex();
   const crypto = new PacketCrypto();
   const dups = new DuplicateCache(config.duplicate_window);
+  const dropLog = new DropLog(log);
   const counters: Record<string, number> = {
     duplicates_resent: 0,
     send_errors: 0,
@@ -99,17 +101,22 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
   /** The NAS when the packet may be processed: one we know, well-formed. */
   function admit(msg: Buffer, rinfo: RemoteInfo): NasEntry | undefined {
     const nas = deps.nas.lookup(rinfo.address);
-    if (!nas) return void drop('unknown_nas');
+    if (!nas) {
+      dropLog.unknownSource(rinfo.address);
+      return void drop('unknown_nas');
+    }
     const bad = malformed(msg);
     if (bad) return void drop(`malformed_${bad}`);
     return nas;
   }
 
   /** Indexes the request and checks what proves the secret; a failed check is a counted drop. */
-  function verified(code: number, msg: Buffer, nas: NasEntry): boolean {
+  function verified(code: number, msg: Buffer, nas: NasEntry, source: string): boolean {
     const bad = unverified(code, msg, nas, ix, crypto);
-    if (bad) drop(bad);
-    return bad === undefined;
+    if (bad === undefined) return true;
+    drop(bad);
+    dropLog.unverified(bad, code, nas, source);
+    return false;
   }
 
   /** Sends the reply, or nothing; remembers it for retransmissions. */
@@ -146,7 +153,7 @@ export function createRadiusListener(config: RadiusConfig, deps: RadiusListenerD
       return;
     }
     if (seen.kind === 'in-progress') return drop('duplicate_in_progress');
-    if (!verified(code, msg, nas)) return;
+    if (!verified(code, msg, nas, rinfo.address)) return;
     const proxyState = proxyStates(msg, ix);
     const reply = handler.handle(code, ix, nas, rinfo.address, rinfo.port);
     if (!(reply instanceof Promise)) return respond(socket, code, msg, rinfo, nas, key, reply, proxyState);

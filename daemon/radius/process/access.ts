@@ -4,11 +4,13 @@
  * await on the hot path.
  */
 
+import { WispdError } from '../../lib/errors.ts';
 import { macDigits } from '../../lib/mac.ts';
 import type { NasEntry, PlanEntry, RadiusCache, SubscriberEntry } from '../cache/index.ts';
 import {
   Attr,
   type AttrIndex,
+  attr,
   authenticatorResponseFor,
   challengeHash,
   challengeResponse,
@@ -70,6 +72,33 @@ export interface AccessContext {
   /** The handler's own (its scratch buffers are reused per request). */
   crypto: PacketCrypto;
   now: () => number;
+  /** Reply-Message attributes per reject reason, encoded at load (radius.reject_messages). */
+  rejectMessages?: Partial<Record<RejectReason, readonly Uint8Array[]>>;
+}
+
+/** radius.reject_messages as encoded attributes (RFC 2865 §5.18 Reply-Message), once. */
+export function compileRejectMessages(
+  texts: Readonly<Record<'suspended' | 'expired' | 'quota_exceeded' | 'simultaneous_use' | 'mac_mismatch', string>>,
+): Partial<Record<RejectReason, readonly Uint8Array[]>> {
+  const by: Record<string, RejectReason> = {
+    suspended: 'suspended',
+    expired: 'expired',
+    quota_exceeded: 'quota-exceeded',
+    simultaneous_use: 'simultaneous-use',
+    mac_mismatch: 'mac-mismatch',
+  };
+  const out: Partial<Record<RejectReason, readonly Uint8Array[]>> = {};
+  for (const [key, text] of Object.entries(texts)) {
+    if (!text) continue;
+    const bytes = Buffer.from(text, 'utf8');
+    if (bytes.length > 253) {
+      throw new WispdError('WISPD_CONFIG_INVALID_VALUE', `radius.reject_messages.${key}: more than 253 bytes`, {
+        key: `radius.reject_messages.${key}`,
+      });
+    }
+    out[by[key]!] = [attr(Attr.ReplyMessage, bytes)];
+  }
+  return out;
 }
 
 const NONE: Uint8Array[] = [];
@@ -92,6 +121,13 @@ function msChapError(ident: number, authChallenge: Uint8Array): Buffer {
 
 /** RFC 2865 §4.1: an Access-Request, decided from memory; `ix` indexes the request. */
 export function decideAccess(ix: AttrIndex, nas: NasEntry, ctx: AccessContext): AccessDecision {
+  const d = decide(ix, nas, ctx);
+  if (d.result !== 'reject' || d.attrs !== NONE) return d;
+  const message = ctx.rejectMessages?.[d.reason];
+  return message ? { ...d, attrs: message as Uint8Array[] } : d;
+}
+
+function decide(ix: AttrIndex, nas: NasEntry, ctx: AccessContext): AccessDecision {
   const buf = ix.buf;
   const username = ix.string(Attr.UserName);
   if (username === undefined || username === '') return reject('no-username', 'none', '', NONE, 'notfound');

@@ -15,7 +15,13 @@ import { type AttrIndex, Code, PacketCrypto } from '../codec/index.ts';
 import type { Reply, RequestHandler } from '../listener/index.ts';
 import type { RadiusPolicy } from '../policy.ts';
 import type { Sessions } from '../sessions/index.ts';
-import { type AccessContext, type AccessDecision, decideAccess, type RejectReason } from './access.ts';
+import {
+  type AccessContext,
+  type AccessDecision,
+  compileRejectMessages,
+  decideAccess,
+  type RejectReason,
+} from './access.ts';
 import { type AccountingContext, handleAccountingRequest } from './accounting.ts';
 import { bareReplies, replyCode } from './replies.ts';
 import { handleStatusServer } from './status.ts';
@@ -57,6 +63,7 @@ export function createRadiusProcess(config: RadiusConfig, deps: RadiusProcessDep
     policy: deps.policy,
     crypto: new PacketCrypto(),
     now: Date.now,
+    rejectMessages: compileRejectMessages(config.reject_messages),
   };
   const accounting: AccountingContext = {
     cache: deps.cache,

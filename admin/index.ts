@@ -37,6 +37,10 @@ export function createAdminServer(config: AdminConfig, deps: AdminDeps): AdminSe
   let built: AdminApp | undefined;
   let port = 0;
   let host = '';
+  let noStaff = false;
+  /** Where a browser on this machine opens the panel. */
+  const url = () =>
+    `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}/admin`;
 
   return {
     name: 'admin',
@@ -64,11 +68,16 @@ export function createAdminServer(config: AdminConfig, deps: AdminDeps): AdminSe
       }
       port = (built.app.server.address() as { port: number }).port;
       log.info({ listen: `${host}:${port}` }, 'staff panel listening');
-      if ((await countStaff(deps.postgres)) === 0) {
-        log.warn(
-          { hint: 'wispd admin create-user --email E --password P --role admin' },
-          'no staff account yet: create the first admin with `wispd admin create-user`',
-        );
+      noStaff = (await countStaff(deps.postgres)) === 0;
+    },
+
+    afterReady() {
+      if (!port) return;
+      log.info({ url: url() }, `staff panel: ${url()}`);
+      if (noStaff) {
+        // The password on standard input: not in the shell history or the process list.
+        const command = 'npx wispd admin create-user --email you@example.net --role admin --password -';
+        log.warn({ command }, `no staff account yet: create the first admin with: ${command} (then type the password)`);
       }
     },
 

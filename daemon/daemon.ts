@@ -260,15 +260,23 @@ export function createDaemon(config: Config, log: Logger): Daemon {
       const boot = bootFigures(Math.round(performance.now() - t0), stores);
       await record('start', { boot_ms: boot.boot_ms, rss_mb: boot.rss_mb, stores: boot.stores });
       ready = true;
+      const described = (names: string[]) =>
+        Object.fromEntries(
+          lifecycle.components.filter((c) => names.includes(c.name)).map((c) => [c.name, c.describe()]),
+        );
+      // The stores and the listeners; every component's line is at debug.
+      log.debug({ components: described(lifecycle.components.map((c) => c.name)) }, 'components');
       log.info(
         {
           version,
           instance: stores.instance(),
           ...boot,
-          stores: Object.fromEntries(lifecycle.components.map((c) => [c.name, c.describe()])),
+          stores: described(['postgres', 'clickhouse', 'bus']),
+          listening: described(['radius', 'ingest', 'admin']),
         },
         'ready',
       );
+      lifecycle.afterReady();
       return true;
     },
 

@@ -58,6 +58,11 @@ export class Lifecycle {
     }
   }
 
+  /** Once the daemon is ready: each component's `afterReady`, in start order. */
+  afterReady(): void {
+    for (const c of this.#started) c.afterReady?.();
+  }
+
   /** Stops every started component in reverse order; later calls wait for the first. */
   stop(): Promise<void> {
     this.#stopRequested = true;

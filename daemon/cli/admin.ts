@@ -9,8 +9,42 @@ import { printTable, readRecords, withRecords } from './context.ts';
 import { globals } from './options.ts';
 
 /** `--password -` reads the password from the first line of standard input, out of the shell's history and `ps`. */
+/** A line typed at the terminal, not echoed. */
+function typedSecret(prompt: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    let typed = '';
+    process.stderr.write(prompt);
+    stdin.setRawMode(true);
+    stdin.resume();
+    stdin.setEncoding('utf8');
+    const done = (err?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(typed);
+    };
+    const onData = (chunk: string) => {
+      for (const c of chunk) {
+        if (c === '\r' || c === '\n' || c === '\u0004') return done();
+        if (c === '\u0003') return done(new Error('cancelled'));
+        if (c === '\u007f' || c === '\b') typed = typed.slice(0, -1);
+        else typed += c;
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
 async function password(text: string): Promise<string> {
   if (text !== '-') return text;
+  if (process.stdin.isTTY) {
+    const line = await typedSecret('password (not shown): ');
+    if (line === '') throw invalid('password', '-', 'nothing was typed');
+    return line;
+  }
   let input = '';
   for await (const chunk of process.stdin) input += chunk;
   const line = input.split(/\r?\n/)[0] ?? '';

@@ -11,4 +11,6 @@ export interface Component {
   counters(): Readonly<Record<string, number>>;
   /** One phrase for the `ready` log line, e.g. "embedded chDB (data/chdb)". */
   describe(): string;
+  /** What a person starting the daemon should read once it is ready (a URL, a first step), logged after `ready`. */
+  afterReady?(): void;
 }

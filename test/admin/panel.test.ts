@@ -81,9 +81,18 @@ await t.test('the component: off when listen is empty, on a port, the hint while
   t.same(await health.json(), { status: 'ok' });
   const ready = await fetch(`http://127.0.0.1:${server.port}/readyz`);
   t.equal(ready.status, 200);
+  server.afterReady?.();
   t.ok(
-    lines.some((l) => l.msg === 'no staff account yet: create the first admin with `wispd admin create-user`'),
-    'the log says how to create the first account',
+    lines.some((l) => l.msg === `staff panel: http://127.0.0.1:${server.port}/admin`),
+    'once ready, the log says where the panel is (/admin)',
+  );
+  t.ok(
+    lines.some(
+      (l) =>
+        l.msg ===
+        'no staff account yet: create the first admin with: npx wispd admin create-user --email you@example.net --role admin --password - (then type the password)',
+    ),
+    'and the exact command that creates the first account, the password not on the command line',
   );
 
   const taken = createAdminServer(

@@ -1,4 +1,5 @@
 // The field types of the config schema, table-driven: what each accepts, what it rejects and why.
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import {
   boolean,
@@ -12,6 +13,8 @@ import {
   parseDuration,
   url,
 } from '../../config/define.ts';
+import { schema } from '../../config/schema.ts';
+import { repoRoot } from '../helpers/env.ts';
 
 t.test('durations', async (t) => {
   const cases: Array<[string, number | undefined]> = [
@@ -90,5 +93,18 @@ t.test('addresses and address:port are checked, ports within 0..65535', async (t
     t.equal(l.parse(ok, 'env'), ok, ok);
   for (const bad of ['127.0.0.1:99999', '127.0.0.1:65536', '999.0.0.1:80', '[::g]:80', '127.0.0.1', ':80', '[::1]']) {
     t.throws(() => l.parse(bad, 'env'), { message: /port from 0 to 65535/ }, bad);
+  }
+});
+
+t.test("the README's config table lists every section and every key of the schema", async (t) => {
+  const readme = readFileSync(`${repoRoot}/README.md`, 'utf8');
+  for (const [name, section] of Object.entries(schema.fields)) {
+    if (section.kind !== 'section') continue;
+    const row = new RegExp(`^\\| \`${name}\` +\\|([^|]*)\\|`, 'm').exec(readme);
+    t.ok(row, `a row for ${name}`);
+    for (const [key, f] of Object.entries(section.fields)) {
+      const shown = f.kind === 'section' ? `${key}.*` : key;
+      t.ok(row?.[1]?.includes(`\`${shown}\``), `${name}.${shown} is in it`);
+    }
   }
 });

@@ -67,6 +67,8 @@ t.test('values a NAS can send are checked or clamped for their columns, the raw 
   t.equal(big.input_octets, Number.MAX_SAFE_INTEGER, 'Gigawords 2^32−1: clamped to 2^53−1, not wrapped to 384');
   t.equal(big.output_octets, 5 * 2 ** 32 + 7);
   t.same(big.clamped, { 'Acct-Input-Gigawords': String(2 ** 32 - 1) });
+  t.equal(decode([['Class', Buffer.from([0xde, 0xad, 0xbe, 0xef])]]).class, '0xdeadbeef', 'a binary Class: its hex');
+  t.equal(decode([['Class', 'plan=gold']]).class, 'plan=gold', 'a text Class: the text');
   t.match(recordTsv(big), /\t\{'Acct-Input-Gigawords':'4294967295'\}$/, 'the map is the last spooled field');
 });
 

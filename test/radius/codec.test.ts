@@ -331,3 +331,55 @@ t.test('MD5 (RFC 1321 §A.5) and HMAC-MD5 (RFC 2202 §2) on the packet path', as
   }
   t.equal(mismatches, 0, 'agrees with OpenSSL on 1000 random inputs and keys');
 });
+
+t.test('RFC corner cases: tags, empty values, binary strings, invalid values', async (t) => {
+  const secret = Buffer.from('xyzzy5461');
+  const authenticator = Buffer.alloc(16, 7);
+  const decoded = (attrs: Buffer) =>
+    decodePacket(dict, buildRequest(Code.AccountingRequest, 1, [attrs], secret)).attributes;
+
+  // RFC 2868 §3.5: "Tag ... Salt ... String", always, a Tag of 0x00 when unused.
+  const untagged = encodeAttributes(dict, [['Tunnel-Password', 'tunnel-pw']], { secret, authenticator });
+  t.equal(untagged[2], 0x00, 'Tunnel-Password without a tag: a 0x00 Tag octet first');
+  t.ok((untagged[3]! & 0x80) !== 0, 'then the Salt, its high bit set (§3.5)');
+  t.equal((untagged.length - 2 - 1 - 2) % 16, 0, 'then the String, in 16-octet blocks');
+  const tp = decodePacket(dict, Buffer.concat([buildRequest(Code.AccountingRequest, 1, [untagged], secret)]), {
+    secret,
+    authenticator,
+  }).attributes[0]!;
+  t.match(tp, { name: 'Tunnel-Password', tag: 0 });
+  t.equal(String(tp.value).replace(/\0+$/, ''), 'tunnel-pw', 'and reads back');
+
+  // RFC 2865 §5: "Length ... at least 3".
+  t.throws(() => encodeAttributes(dict, [['Reply-Message', '']]), /cannot be empty/, 'no zero-length attribute');
+
+  // RFC 2868 §3.1: the tag takes an integer's top octet.
+  t.throws(() => encodeAttributes(dict, [['Tunnel-Type', 0x01000000, 1]]), /24 bits/, 'a tagged integer over 24 bits');
+  t.same([...encodeAttributes(dict, [['Tunnel-Type', 'L2TP', 5]])], [64, 6, 5, 0, 0, 3]);
+  // An untagged value of a tagged string type whose first octet is 0x01-0x1F would read back as tagged.
+  const vlan = encodeAttributes(dict, [['Tunnel-Private-Group-Id', '\u000510']]);
+  t.same([...vlan], [81, 6, 0, 5, 0x31, 0x30], 'a 0x00 Tag octet before it');
+  t.match(decoded(vlan)[0], { tag: 0, value: '\u000510' }, 'and it reads back as it was');
+  t.same([...encodeAttributes(dict, [['Tunnel-Private-Group-Id', '100']])], [81, 5, 0x31, 0x30, 0x30], 'no tag needed');
+
+  // RFC 2865 §5: "string" may be binary: octets that are not UTF-8 are kept.
+  const def = dict.byName('Reply-Message')!;
+  const binary = Buffer.from([0xff, 0x00, 0xc3, 0x28]);
+  t.same(decodeValue(def, binary), binary, 'not UTF-8: the octets, not U+FFFD');
+  t.equal(decodeValue(def, Buffer.from('héllo')), 'héllo', 'UTF-8: the text');
+
+  // RFC 3162 §2.3: Length 4 to 20, Prefix-Length at most 128. RFC 2868 §3.1: a tag is 0x00 to 0x1F.
+  const bad = decoded(
+    Buffer.concat([
+      attr(97, Buffer.concat([Buffer.from([0, 64]), Buffer.alloc(19)])),
+      attr(97, Buffer.from([0, 129, 0x20, 0x01])),
+      attr(64, Buffer.from([0x20, 0, 0, 3])),
+    ]),
+  );
+  t.match(bad[0], { name: 'Framed-IPv6-Prefix', invalid: /21 octets/, value: Buffer }, 'too long: raw, marked');
+  t.match(bad[1], { name: 'Framed-IPv6-Prefix', invalid: /prefix length 129/ });
+  t.match(bad[2], { name: 'Tunnel-Type', invalid: /tag 0x20/ });
+  const good = decoded(attr(97, Buffer.from([0, 32, 0x20, 0x01, 0x0d, 0xb8])));
+  t.match(good[0], { name: 'Framed-IPv6-Prefix', value: '2001:db8::/32' });
+  t.notOk('invalid' in good[0]!);
+});

@@ -87,6 +87,17 @@ function text(ix: AttrIndex, type: number, name: string, clamped: Record<string,
   return cut.replaceAll('\0', '\uFFFD');
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Class is octets (RFC 2865 §5.25), often text: as text when it is UTF-8, else `0x` and its hex, never lossy. */
+function classText(b: Buffer): string {
+  try {
+    const s = utf8.decode(b);
+    if (!s.includes('\0')) return s;
+  } catch {}
+  return `0x${b.toString('hex')}`;
+}
+
 /** Gigawords × 2^32 + octets (RFC 2869 §5.1–5.2), at most 2^53 − 1 so that every later sum stays exact. */
 function octets(ix: AttrIndex, low: number, high: number, name: string, clamped: Record<string, string>): number {
   const giga = ix.integer(high) ?? 0;
@@ -146,7 +157,7 @@ export function recordOf(
     terminate_cause:
       cause === undefined ? '' : (dict.byCode(0, Attr.AcctTerminateCause)?.names.get(cause) ?? String(cause)),
     delay_time: delay,
-    class: classValue ? classValue.toString('utf8') : '',
+    class: classValue ? classText(classValue) : '',
   };
   for (const _ in clamped) {
     rec.clamped = clamped;

@@ -75,11 +75,36 @@ export function encodeValue(def: AttrDef, value: AttrValue): Buffer {
   }
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * RFC 2865 §5: "string" is binary (Class, State, Chargeable-User-Identity carry bytes): text when the octets are
+ * UTF-8, else the octets themselves, never a lossy decoding.
+ */
+function stringValue(b: Buffer): AttrValue {
+  try {
+    return utf8.decode(b);
+  } catch {
+    return Buffer.from(b);
+  }
+}
+
+/** Why a value cannot be what its type says, or undefined (then `decodeValue` reads it). */
+function invalidValue(def: AttrDef, b: Buffer): string | undefined {
+  // RFC 3162 §2.3: Length 4 to 20, so a value of 2 to 18 octets; a prefix length of at most 128.
+  if (def.dataType === 'ipv6prefix') {
+    if (b.length < 2 || b.length > 18) return `${b.length} octets (an IPv6 prefix has 2 to 18)`;
+    if (b[1]! > 128) return `prefix length ${b[1]} (at most 128)`;
+    if (b.length - 2 > Math.ceil(b[1]! / 8)) return `more address octets than prefix length ${b[1]} needs`;
+  }
+  return undefined;
+}
+
 export function decodeValue(def: AttrDef | undefined, b: Buffer): AttrValue {
   if (!def) return b;
   switch (def.dataType) {
     case 'string':
-      return b.toString('utf8');
+      return stringValue(b);
     case 'ipaddr':
     case 'combo-ip':
       return b.length === 4 ? ipv4Text(b) : b;
@@ -130,13 +155,25 @@ export function encodeAttribute(
         ? hidePassword(v, opts.secret, opts.authenticator)
         : saltEncrypt(v, opts.secret, opts.authenticator);
   }
-  if (def.hasTag && opts.tag !== undefined) {
-    v =
-      def.dataType === 'integer'
-        ? Buffer.concat([Buffer.from([opts.tag]), v.subarray(1)])
-        : Buffer.concat([Buffer.from([opts.tag]), v]);
-  }
+  if (def.hasTag) v = tagged(def, v, opts.tag);
+  // RFC 2865 §5: Length is at least 3; an attribute with no value is not sent at all.
+  if (v.length === 0) throw new AttributeError(`${name}: an attribute cannot be empty (RFC 2865 §5)`);
   return def.vendor === 0 ? attr(def.type, v) : vsa(def.vendor, def.type, v);
+}
+
+/** RFC 2868 §3.1 and §3.5: the Tag octet of a tagged attribute's value (`v` encoded, and encrypted when so). */
+function tagged(def: AttrDef, v: Buffer, tag: number | undefined): Buffer {
+  if (tag !== undefined && (!Number.isInteger(tag) || tag < 0 || tag > 0x1f))
+    throw new AttributeError(`${def.name}: tag ${tag} (0 to 31)`);
+  if (def.dataType === 'integer') {
+    // The tag takes the integer's top octet: a value needing it cannot be tagged.
+    if (v[0] !== 0) throw new AttributeError(`${def.name}: ${v.readUInt32BE(0)} does not fit the 24 bits beside a tag`);
+    return tag === undefined ? v : Buffer.concat([Buffer.from([tag]), v.subarray(1)]);
+  }
+  // Tunnel-Password always has its Tag (§3.5); an untagged string whose first octet could be read as a tag gets 0x00.
+  if (tag !== undefined || def.encrypt === 2 || (v.length > 0 && v[0]! <= 0x1f))
+    return Buffer.concat([Buffer.from([tag ?? 0]), v]);
+  return v;
 }
 
 /** A list of [name, value] pairs (or [name, value, tag]) as one buffer of attributes. */
@@ -154,6 +191,8 @@ export interface DecodedAttribute {
   type: number;
   value: AttrValue;
   tag?: number;
+  /** Why the value is not what its type says: it is then kept as its raw octets. */
+  invalid?: string;
 }
 
 export interface DecodedPacket {
@@ -174,18 +213,35 @@ export function decodePacket(dict: Dictionary, buf: Buffer, ctx: EncodeContext =
   const out: DecodedAttribute[] = [];
   const push = (vendor: number, type: number, raw: Buffer) => {
     const def = dict.byCode(vendor, type);
+    const name = def?.name ?? (vendor === 0 ? `Attr-${type}` : `Vendor-${vendor}-Attr-${type}`);
     let value = raw;
     let tag: number | undefined;
-    if (def?.hasTag && raw.length > 0 && raw[0]! <= 0x1f) {
+    // RFC 2868 §3.1: a tagged integer's first octet is always its tag (0x00 unused, 0x01-0x1F); for a string type,
+    // a first octet above 0x1F is the value's own.
+    if (def?.hasTag && def.dataType === 'integer' && raw.length === 4 && raw[0]! > 0x1f) {
+      out.push({
+        name,
+        vendor,
+        type,
+        value: Buffer.from(raw),
+        invalid: `tag 0x${raw[0]!.toString(16)} (0x00 to 0x1F)`,
+      });
+      return;
+    }
+    if (def?.hasTag && raw.length > 0 && (raw[0]! <= 0x1f || def.encrypt === 2)) {
       tag = raw[0];
       value = def.dataType === 'integer' ? Buffer.concat([Buffer.alloc(1), raw.subarray(1)]) : raw.subarray(1);
+    }
+    const invalid = def ? invalidValue(def, value) : undefined;
+    if (invalid) {
+      out.push({ name, vendor, type, value: Buffer.from(raw), invalid, ...(tag === undefined ? {} : { tag }) });
+      return;
     }
     if (def && def.encrypt !== 0 && ctx.secret) {
       const auth = ctx.authenticator ?? authenticator;
       const plain = def.encrypt === 1 ? unhidePassword(value, ctx.secret, auth) : saltDecrypt(value, ctx.secret, auth);
       if (plain) value = plain;
     }
-    const name = def?.name ?? (vendor === 0 ? `Attr-${type}` : `Vendor-${vendor}-Attr-${type}`);
     out.push({ name, vendor, type, value: decodeValue(def, value), ...(tag === undefined ? {} : { tag }) });
   };
   let off = HEADER_LENGTH;

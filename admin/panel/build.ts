@@ -55,6 +55,17 @@ function knexConnection(options: PoolConfig): PostgresConnectionConfig & { datab
 // networks without Internet access wait for it. The system font is used instead.
 const GOOGLE_FONTS = /<link rel="stylesheet" href="https:\/\/fonts\.googleapis\.com\/[^"]*" type="text\/css">/;
 
+/**
+ * Where AdminJS's layout falls short: a page title and its action buttons share one row with the buttons unshrinkable,
+ * so a long row of actions ran over the title; here the title keeps its width and the buttons wrap below it.
+ */
+const PANEL_STYLE = `<style>
+  .adminjs_ActionHeader > :last-child { flex-wrap: wrap; column-gap: 16px; }
+  .adminjs_ActionHeader > :last-child > :first-child { flex: 1 0 auto; }
+  .adminjs_ActionHeader > :last-child > :last-child { flex: 0 1 auto; min-width: 0; max-width: 100%; }
+  .adminjs_ActionHeader > :last-child > :last-child > * { display: flex; flex-wrap: wrap; row-gap: 8px; }
+</style>`;
+
 const LABELS = {
   customer: 'Customers',
   subscriber: 'Subscribers',
@@ -113,6 +124,9 @@ const PROPERTIES = {
   metrics_url: 'Metrics URL',
   error_cause: 'Error-Cause',
   latency_ms: 'Latency (ms)',
+  ts: 'Time',
+  nas: 'NAS',
+  fallback_of: 'Fallback of',
   record_id: 'Record',
   staff_id: 'Staff id',
 };
@@ -153,15 +167,35 @@ export async function mountPanel(app: FastifyInstance, deps: MountDeps, env: Adm
           warn: deps.warn,
         },
       }),
-      branding: { companyName: 'wispd', logo: false, withMadeWithLove: false },
-      locale: { language: 'en', translations: { en: { labels: LABELS, actions: ACTIONS, properties: PROPERTIES } } },
+      branding: {
+        companyName: 'wispd',
+        logo: false,
+        withMadeWithLove: false,
+        // The sidebar stays open from 1200 px (AdminJS: 1324 px, which hid it behind a menu button on a 1280 px laptop).
+        // AdminJS's ThemeOverride type leaves breakpoints out; combineStyles takes them.
+        theme: { breakpoints: ['577px', '769px', '1024px', '1200px'] } as never,
+      },
+      locale: {
+        language: 'en',
+        translations: {
+          en: {
+            labels: LABELS,
+            actions: ACTIONS,
+            properties: PROPERTIES,
+            // A list page is titled by what it lists, not "List".
+            resources: Object.fromEntries(
+              Object.entries(LABELS).map(([id, label]) => [id, { actions: { list: label } }]),
+            ),
+          },
+        },
+      },
       settings: { defaultPerPage: 25 },
     });
     if (!env.prebuilt) await bundleComponents(admin);
     await AdminJSFastify.buildRouter(admin, app);
     app.addHook('onSend', async (_request, reply, payload) =>
       typeof payload === 'string' && String(reply.getHeader('content-type')).startsWith('text/html')
-        ? payload.replace(GOOGLE_FONTS, '')
+        ? payload.replace(GOOGLE_FONTS, PANEL_STYLE)
         : payload,
     );
   } catch (err) {

@@ -1,6 +1,6 @@
 /**
  * Operations that change something, as the CLI asks for them over the control socket, each with its audit row (the
- * panel writes its own when it calls the components directly). The actor is who the CLI says ran it (`cli:<user>`).
+ * panel, which calls them too, writes its own row). The actor is who the CLI says ran it (`cli:<user>`).
  */
 import { appendAudit, type Transactional } from '../model/audit.ts';
 import type { ControlHandler } from './server.ts';
@@ -12,7 +12,9 @@ export function auditedOperation(
 ): ControlHandler {
   return async (args) => {
     const result = await handler(args);
-    const actor = typeof args.actor === 'string' && args.actor.startsWith('cli:') ? args.actor : 'cli';
+    // The panel calls the same operations and writes its own row, with the staff member's id.
+    const actor = typeof args.actor === 'string' ? args.actor : '';
+    if (!actor.startsWith('cli:')) return result;
     const { actor: _, ...asked } = args;
     await appendAudit(
       db,

@@ -124,6 +124,13 @@ t.test('the staff panel in Chromium', async (t) => {
         'online now, with NAS and IP',
       );
       await page.screenshot({ path: `${shots}/subscriber.png`, fullPage: true });
+      const title = await page.locator('.adminjs_ActionHeader h2').first().boundingBox();
+      const firstButton = await page.locator('.adminjs_ActionHeader .adminjs_ButtonGroupItem').first().boundingBox();
+      t.ok(
+        title && firstButton && (title.y + title.height <= firstButton.y || title.x + title.width <= firstButton.x),
+        'the page title and the action buttons do not overlap',
+      );
+      t.ok(await page.locator('.adminjs_Resources').first().isVisible(), 'at 1280 px the sidebar is open');
 
       await page.click('[data-session="lab-1"] a:has-text("Disconnect")');
       await page.click('button[type=submit]');

@@ -1,8 +1,10 @@
 // Loading: file, then environment; frozen result; sources recorded; the shipped example is valid.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import t from 'tap';
 import { ConfigError, loadConfig, loadConfigWithSources } from '../../config/load.ts';
 import { schema } from '../../config/schema.ts';
+import { load } from '../../daemon/cli/load.ts';
 import { repoRoot } from '../helpers/env.ts';
 
 t.test('the environment wins over the file', async (t) => {
@@ -62,9 +64,14 @@ t.test('the shipped example is valid: the embedded defaults, plus the demo', asy
   const example = loadConfig(schema, { file, text: readFileSync(file, 'utf8'), env: {} });
   const defaults = loadConfig(schema, { env: {} });
   t.same(
-    { ...example, radius: { ...example.radius, demo: false } },
+    { ...example, radius: { ...example.radius, demo: false }, daemon: { ...example.daemon, data_dir: './data' } },
     defaults,
-    'only radius.demo differs from the defaults',
+    'only radius.demo differs from the defaults (and how data_dir is written)',
+  );
+  t.equal(
+    load({ config: file }).config.daemon.data_dir,
+    resolve(repoRoot, defaults.daemon.data_dir),
+    "data_dir, relative to the file, is the checkout's data/ as the default is from the checkout",
   );
   t.equal(example.radius.demo, true);
   t.equal(example.database.url, '');

@@ -23,7 +23,8 @@ export const randomId = (): string => randomBytes(5).toString('hex');
 
 export function tmpDir(t: Teardown, prefix = 'wispd-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // Retried: an embedded store's background threads (chDB merges) may still be writing as it is removed (ENOTEMPTY).
+  t.teardown(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
   return dir;
 }
 

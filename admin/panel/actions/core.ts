@@ -162,16 +162,18 @@ function statusChange(
     resourceId: 'subscriber',
     name,
     ...look,
-    async run(ops, record, _data, admin) {
+    fields: [{ name: 'reason', label: 'Reason (in the CoA ledger and the audit log)', placeholder: 'unpaid invoice' }],
+    async run(ops, record, data, admin) {
       const username = usernameOf(record);
-      const results = (await ops.invoke(name, { username, actor: admin.email })) as CoaResult[];
+      const reason = data.reason || undefined;
+      const results = (await ops.invoke(name, { username, actor: admin.email, reason })) as CoaResult[];
       return {
         notice: describeCoa(`${username} ${done}`, results),
         audit: {
           resource: 'subscriber',
           action: name,
           before: { username, status: record.params.status },
-          after: { username, status, coa: outcomes(results) },
+          after: { username, status, coa: outcomes(results), ...(reason ? { reason } : {}) },
         },
       };
     },

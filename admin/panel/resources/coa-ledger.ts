@@ -83,7 +83,8 @@ export class CoaLedgerResource extends ReadOnlyResource {
       id: `${ms}-${r.h}`,
       ts: new Date(ms).toISOString(),
       attempts: Number(r.attempts),
-      latency_ms: Number(r.latency_ms),
+      // Milliseconds to one decimal: 10001.25 reads as noise.
+      latency_ms: Math.round(Number(r.latency_ms) * 10) / 10,
     });
   }
 

@@ -31,7 +31,18 @@ export interface ResourceDeps {
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const NAME_REASON = 'use letters, digits, dot, dash and underscore (at most 63)';
-const values = (list: readonly string[]) => list.map((v) => ({ value: v, label: v }));
+/** How staff write the names the records store in lower case. */
+const LABEL_OF: Record<string, string> = {
+  mikrotik: 'MikroTik',
+  cisco: 'Cisco',
+  juniper: 'Juniper',
+  generic: 'Generic (WISPr)',
+  ap: 'AP',
+  cpe: 'CPE',
+  epc: 'EPC',
+};
+const values = (list: readonly string[]) =>
+  list.map((v) => ({ value: v, label: LABEL_OF[v] ?? v.charAt(0).toUpperCase() + v.slice(1) }));
 
 /** What a resource shows and lets staff do, beyond its table. */
 interface Entry {

@@ -1,6 +1,7 @@
 /** `wispd disconnect|coa|suspend|resume`: act on live sessions through the running daemon (its control socket). */
 import type { Command } from 'commander';
 import { formatBytes, formatRate, parseRate } from '../../config/units.ts';
+import { noAnswerHint } from '../coa/hints.ts';
 import type { CoaResult } from '../coa/index.ts';
 import { control } from '../control/client.ts';
 import { invalid } from '../model/db.ts';
@@ -30,6 +31,10 @@ async function run(cmd: Command, op: string, args: Record<string, unknown>): Pro
   }
   if (results.length === 0) process.stdout.write('no live session to act on\n');
   for (const r of results) process.stdout.write(`${describe(r)}\n`);
+  const silent = [...new Set(results.filter((r) => r.outcome === 'timeout').map((r) => r.nas))];
+  for (const nas of silent) {
+    process.stdout.write(`hint: ${noAnswerHint(nas)}\n`);
+  }
   // Exit 1 when a NAS did not acknowledge, so that scripts notice.
   if (results.some((r) => r.outcome !== 'ack' && r.fallback?.outcome !== 'ack')) process.exitCode = 1;
 }

@@ -38,6 +38,11 @@ t.test('CoA outcomes in words', async (t) => {
   });
   t.same(describeCoa('x', [result({}), result({ outcome: 'timeout', attempts: 3 })]).type, 'error');
   t.match(describeCoa('x', [result({ outcome: 'timeout', attempts: 3 })]).message, 'timeout, 3 attempts');
+  t.match(
+    describeCoa('x', [result({ outcome: 'timeout', attempts: 3 })]).message,
+    /ccr1 never answered\. .*\/radius incoming set accept=yes/,
+    'a NAS that never answered: what to check',
+  );
   t.same(outcomes([fallback]), [
     {
       nas: 'ccr1',

@@ -82,6 +82,7 @@ t.test('nothing listening: retries, then a recorded timeout; the daemon keeps an
   const r = cli('disconnect', 'ghost');
   t.equal(r.code, 1, 'exit 1: not acknowledged');
   t.match(r.stdout, /^dead1 {2}ghost {2}g-1 {2}Disconnect TIMEOUT {2}3 attempt\(s\)/);
+  t.match(r.stdout, /^hint: dead1 never answered\. .*\/radius incoming set accept=yes/m, 'with what to check');
   t.ok(Date.now() - t0 < 10_000);
   const auth = await radclient(
     d.authPort,

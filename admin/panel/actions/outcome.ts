@@ -2,7 +2,9 @@
  * What a core operation answered, in the words a person at the panel reads: each CoA or Disconnect with its NAS,
  * outcome (ack, nak with its Error-Cause, timeout), attempts and time; a usage after a top-up or a reset.
  */
+
 import { formatRate } from '../../../config/units.ts';
+import { noAnswerHint } from '../../../daemon/coa/hints.ts';
 import type { CoaResult } from '../../../daemon/coa/index.ts';
 import type { Usage } from '../../../daemon/policy/fup/index.ts';
 
@@ -28,7 +30,9 @@ export const acknowledged = (r: CoaResult): boolean =>
 export function describeCoa(done: string, results: readonly CoaResult[]): Notice {
   if (results.length === 0) return { message: `${done}; no live session to change.`, type: 'success' };
   const ok = results.every(acknowledged);
-  return { message: `${done}. ${results.map(describeResult).join('. ')}.`, type: ok ? 'success' : 'error' };
+  const silent = [...new Set(results.filter((r) => r.outcome === 'timeout').map((r) => r.nas))];
+  const hints = silent.map((nas) => ` ${noAnswerHint(nas)}.`).join('');
+  return { message: `${done}. ${results.map(describeResult).join('. ')}.${hints}`, type: ok ? 'success' : 'error' };
 }
 
 /** 1.5 × 2^30 → "1.5 GiB": rounded, as a person reads a counter (config/units.ts formats exactly, for config). */

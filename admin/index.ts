@@ -3,6 +3,7 @@
  * Started after the components whose counters it shows and stopped before them.
  */
 import type { FastifyInstance } from 'fastify';
+import { parseListen } from '../config/define.ts';
 import type { AdminConfig } from '../config/schema.ts';
 import type { Component } from '../daemon/lib/component.ts';
 import { WispdError } from '../daemon/lib/errors.ts';
@@ -53,11 +54,11 @@ export function createAdminServer(config: AdminConfig, deps: AdminDeps): AdminSe
 
     async start() {
       if (!config.listen) return;
-      const at = config.listen.lastIndexOf(':');
-      host = config.listen.slice(0, at).replace(/^\[|\]$/g, '');
+      const listen = parseListen(config.listen)!;
+      host = listen.host;
       built = await buildAdminApp(config, deps);
       try {
-        await built.app.listen({ host, port: Number(config.listen.slice(at + 1)) });
+        await built.app.listen({ host, port: listen.port });
       } catch (err) {
         throw new WispdError(
           'WISPD_ADMIN_LISTEN',

@@ -13,6 +13,7 @@ import type { ClickhouseStore } from '../../daemon/store/clickhouse/index.ts';
 import type { Operations } from './actions/core.ts';
 import type { AdminjsEnv } from './adminjs-env.ts';
 import { bundleComponents, panelComponents } from './components.ts';
+import { escapeEmbeddedState } from './embedded-state.ts';
 import { panelResources } from './resources/index.ts';
 import { ROOT } from './session.ts';
 
@@ -195,7 +196,7 @@ export async function mountPanel(app: FastifyInstance, deps: MountDeps, env: Adm
     await AdminJSFastify.buildRouter(admin, app);
     app.addHook('onSend', async (_request, reply, payload) =>
       typeof payload === 'string' && String(reply.getHeader('content-type')).startsWith('text/html')
-        ? payload.replace(GOOGLE_FONTS, PANEL_STYLE)
+        ? escapeEmbeddedState(payload.replace(GOOGLE_FONTS, PANEL_STYLE))
         : payload,
     );
   } catch (err) {

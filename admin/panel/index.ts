@@ -12,7 +12,6 @@ import type { SecretBox } from '../../daemon/security/secret-box.ts';
 import type { ClickhouseStore } from '../../daemon/store/clickhouse/index.ts';
 import type { Operations } from './actions/core.ts';
 import { prepareAdminjsEnv } from './adminjs-env.ts';
-import { escapeEmbeddedState } from './embedded-state.ts';
 import { guardPanel, type PanelSessionCounters } from './session.ts';
 
 export type { Operations } from './actions/core.ts';
@@ -60,11 +59,6 @@ export async function registerPanel(app: FastifyInstance, deps: RegisterPanelDep
   // Encapsulated: the hooks and the multipart parser AdminJS brings apply to the panel's routes only.
   await app.register(async (panel) => {
     counters = guardPanel(panel, { db: deps.db, now: deps.now });
-    panel.addHook('onSend', async (_req, reply, payload) =>
-      typeof payload === 'string' && String(reply.getHeader('content-type') ?? '').startsWith('text/html')
-        ? escapeEmbeddedState(payload)
-        : payload,
-    );
     const { mountPanel } = await import('./build.ts');
     const mounted = await mountPanel(
       panel,

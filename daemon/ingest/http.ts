@@ -17,6 +17,7 @@ import {
   us_listen_socket_close,
   us_socket_local_port,
 } from 'uWebSockets.js';
+import { parseListen } from '../../config/define.ts';
 import type { IngestConfig } from '../../config/schema.ts';
 import type { PushParser, TelemetrySink } from '../../contracts/telemetry/index.ts';
 import type { Component } from '../lib/component.ts';
@@ -75,9 +76,8 @@ export function createIngestServer(config: IngestConfig, deps: IngestServerDeps)
 
     async start() {
       if (!config.listen) return;
-      const at = config.listen.lastIndexOf(':');
-      const host = config.listen.slice(0, at).replace(/^\[|\]$/g, '');
-      const wanted = Number(config.listen.slice(at + 1));
+      // Checked by the schema (config/define.ts `listen`).
+      const { host, port: wanted } = parseListen(config.listen)!;
       const a = App();
       a.post('/v1/telemetry', push.handle);
       stopLive = liveRoute(a, { ...deps, stats: counters });

@@ -97,6 +97,18 @@ export function pushRoute(config: IngestConfig, deps: PushDeps) {
     });
   }
 
+  /** 503: the bodies held are at their bound (`close`: this one was being received). */
+  function busy(res: HttpResponse, state: { aborted: boolean }, close: boolean): void {
+    counters.busy++;
+    reply(
+      res,
+      state,
+      '503 Service Unavailable',
+      { error: 'WISPD_TELEMETRY_BACKPRESSURE', message: 'too many batches are being received or parsed; retry later' },
+      close,
+    );
+  }
+
   let sweeper: NodeJS.Timeout | undefined;
   const sweep = () => {
     const now = Date.now();
@@ -221,11 +233,7 @@ export function pushRoute(config: IngestConfig, deps: PushDeps) {
       (held.get(name) ?? 0) >= maxPerCollector ||
       deps.pool.pending >= deps.pool.threads + config.parse_queue
     ) {
-      counters.busy++;
-      reply(res, state, '503 Service Unavailable', {
-        error: 'WISPD_TELEMETRY_BACKPRESSURE',
-        message: 'too many batches are being received or parsed; retry later',
-      });
+      busy(res, state, false);
       return;
     }
     const upload: Upload = {
@@ -273,18 +281,8 @@ export function pushRoute(config: IngestConfig, deps: PushDeps) {
       charge(name, bytes.byteLength);
       upload.received += bytes.byteLength;
       if (inflight > maxInflight || (held.get(name) ?? 0) > maxPerCollector) {
-        counters.busy++;
         upload.release();
-        reply(
-          res,
-          state,
-          '503 Service Unavailable',
-          {
-            error: 'WISPD_TELEMETRY_BACKPRESSURE',
-            message: 'too many batches are being received or parsed; retry later',
-          },
-          true,
-        );
+        busy(res, state, true);
         return;
       }
       if (length + bytes.byteLength > body.length) {

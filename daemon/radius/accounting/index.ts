@@ -68,6 +68,8 @@ export function createAccounting(config: AccountingConfig, deps: AccountingDeps)
     retainMs: deps.duplicateWindow,
   });
   let answered: SpooledRequest[] = [];
+  /** The last record spooled before this start: only those can be of an earlier wispd's format. */
+  let spooledBefore = 0;
   const quarantine = new Quarantine(deps.dataDir.sub('quarantine'), 'radius_accounting', ACCOUNTING_COLUMNS);
   const counters = {
     records: 0,
@@ -105,7 +107,7 @@ export function createAccounting(config: AccountingConfig, deps: AccountingDeps)
       const instance = deps.instance();
       await insertIsolated(
         insert,
-        records.map((r) => `${spooledRow(r.data)}\t${instance}\t${r.seq}\n`),
+        records.map((r) => `${spooledRow(r.data, r.seq <= spooledBefore)}\t${instance}\t${r.seq}\n`),
         intent.token,
         async (row, token, err) => {
           quarantine.add(row.slice(0, -1), token, err);
@@ -178,6 +180,7 @@ export function createAccounting(config: AccountingConfig, deps: AccountingDeps)
       deps.dataDir.sub('quarantine', true);
       checkpoint.load();
       await spool.open(checkpoint.value.acked);
+      spooledBefore = spool.durableSeq;
       answered = await readAnswered();
       spool.onDurable(() => {
         if (!backoff.failing && backlog() >= config.batch_rows) wake?.();

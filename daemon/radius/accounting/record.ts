@@ -206,10 +206,12 @@ function clampedTsv(c: Record<string, string>): string {
 
 /**
  * A spooled record as ClickHouse takes it: without the request's identity in front (`@…` up to the first tab, see
- * `requestKey`), and with an empty `clamped` map when it was spooled before that column existed (19 fields).
+ * `requestKey`), and, when it may be from an earlier version (`old`: spooled before this process started), with an
+ * empty `clamped` map if it has the 19 fields of before that column.
  */
-export function spooledRow(data: string): string {
+export function spooledRow(data: string, old: boolean): string {
   const row = data.charCodeAt(0) === 64 /* @ */ ? data.slice(data.indexOf('\t') + 1) : data;
+  if (!old) return row;
   let tabs = 0;
   for (let i = row.indexOf('\t'); i !== -1; i = row.indexOf('\t', i + 1)) tabs++;
   return tabs === ACCOUNTING_COLUMNS.length - 4 ? `${row}\t{}` : row;

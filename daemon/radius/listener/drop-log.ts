@@ -44,7 +44,12 @@ export class DropLog {
       log = sampledLog(this.#log, INTERVAL_MS);
       this.#byCause.set(key, log);
     }
-    log('warn', { cause, nas: nas.name, source }, advice(cause, code, nas, source));
+    // Called per dropped packet: the line is built only when it is written.
+    log(
+      'warn',
+      () => ({ cause, nas: nas.name, source }),
+      () => advice(cause, code, nas, source),
+    );
   }
 
   unknownSource(source: string): void {

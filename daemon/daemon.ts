@@ -155,7 +155,7 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
       actions: coaEnforcement(coa),
     }),
   );
-  registerFupOperations(control, fup, cache, postgres);
+  registerFupOperations(control, fup, cache, postgres, clickhouse);
   registerCoaOperations(control, coa, sessions, postgres);
   registerAccountingOperations(control, accounting);
   // Importing the staff panel's AdminJS holds the event loop for most of a second: before RADIUS listens, not after.

@@ -9,8 +9,8 @@
  */
 
 import { periodStart, restrictionAt } from '../../daemon/model/fup-rules.ts';
+import { currentLevel, type PlanFupColumns, rulesCache } from '../../daemon/policy/fup/tables.ts';
 import { iso, localTimeZone, num, section, type Unavailable, type ViewsDeps } from './deps.ts';
-import { currentLevel, type PlanFupColumns, rulesCache } from './fup.ts';
 
 export interface MinuteAuth {
   /** The minute's start, ISO 8601. */

@@ -4,11 +4,19 @@
  * together (auth results, usage per day, CoA history), each reading one subscriber's range of its table's primary key
  * (`ORDER BY (username, ts…)`).
  */
+
 import { notFound } from '../../daemon/model/db.ts';
 import { type FupRules, periodStart, restrictionAt } from '../../daemon/model/fup-rules.ts';
 import { type SubscriberStatus, validateUsername } from '../../daemon/model/subscriber.ts';
+import {
+  type CounterRow,
+  type FupAction,
+  type PlanFupColumns,
+  rulesCache,
+  usageFromTables,
+} from '../../daemon/policy/fup/tables.ts';
+import { type DayUsage, dailyUsage } from '../../daemon/radius/accounting/usage.ts';
 import { iso, localTimeZone, num, section, type Unavailable, type ViewsDeps } from './deps.ts';
-import { type CounterRow, type FupAction, type PlanFupColumns, rulesCache, usageFromTables } from './fup.ts';
 
 export interface OnlineSession {
   nas: string;
@@ -37,13 +45,6 @@ export interface AuthResult {
   plan: string;
   nas: string;
   callingStationId: string;
-}
-
-export interface DayUsage {
-  /** YYYY-MM-DD in the page's time zone. */
-  day: string;
-  inputOctets: number;
-  outputOctets: number;
 }
 
 export interface CoaEntry {
@@ -223,37 +224,6 @@ WHERE c.username = {username:String}
 ORDER BY c.ts DESC
 LIMIT {limit:UInt32}`;
 
-/**
- * Bytes per day from accounting records, whose octet counters are totals since the session began (RFC 2866 §5.3):
- * per session and day, the day's highest total minus the highest total of the session's previous day with a record
- * (`lagInFrame`). The day before the window is read too, as the base of sessions already running (a live session
- * reports every interim interval, or is closed as stale), so they count only what they moved inside the window; a
- * session first heard of inside the window without a Start counts all of its total, as FUP does. A total that went
- * down (a NAS reusing a session id) counts zero. Days with nothing are filled with zeros.
- */
-const USAGE_SQL = `
-SELECT u.d AS day, sum(u.d_in) AS input_octets, sum(u.d_out) AS output_octets
-FROM (
-  SELECT p.day AS d,
-    greatest(toInt64(p.max_in) - toInt64(lagInFrame(p.max_in, 1, toUInt64(0)) OVER w), 0) AS d_in,
-    greatest(toInt64(p.max_out) - toInt64(lagInFrame(p.max_out, 1, toUInt64(0)) OVER w), 0) AS d_out
-  FROM (
-    SELECT a.nas AS nas, a.acct_session_id AS sid, toDate(a.ts, {tz:String}) AS day,
-      max(a.input_octets) AS max_in, max(a.output_octets) AS max_out
-    FROM radius_accounting AS a
-    WHERE a.username = {username:String}
-      AND a.ts >= toStartOfDay(fromUnixTimestamp64Milli({now:Int64}), {tz:String}) - toIntervalDay({days:UInt32})
-      AND a.ts <= fromUnixTimestamp64Milli({now:Int64})
-    GROUP BY nas, sid, day
-  ) AS p
-  WINDOW w AS (PARTITION BY p.nas, p.sid ORDER BY p.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-) AS u
-WHERE u.d > toDate(fromUnixTimestamp64Milli({now:Int64}), {tz:String}) - {days:UInt32}
-GROUP BY u.d
-ORDER BY day WITH FILL
-  FROM toDate(fromUnixTimestamp64Milli({now:Int64}), {tz:String}) - {days:UInt32} + 1
-  TO toDate(fromUnixTimestamp64Milli({now:Int64}), {tz:String}) + 1`;
-
 export const DEFAULT_LIMIT = 20;
 export const DEFAULT_DAYS = 30;
 
@@ -308,17 +278,7 @@ export async function subscriberOverview(
     section(
       'usage',
       async () => {
-        const rows = await ch.query<{ day: string; input_octets: string; output_octets: string }>(USAGE_SQL, {
-          username,
-          tz,
-          now,
-          days,
-        });
-        const list = rows.map((r) => ({
-          day: r.day,
-          inputOctets: num(r.input_octets),
-          outputOctets: num(r.output_octets),
-        }));
+        const list = await dailyUsage(ch, username, { now, days, tz });
         return {
           timeZone: tz,
           days: list,

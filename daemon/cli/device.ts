@@ -3,9 +3,8 @@ import type { Command } from 'commander';
 import { snmpProfileNames } from '../../collectors/snmp/index.ts';
 import type { Config } from '../../config/schema.ts';
 import { DEVICE_ROLES, type SnmpCredentials } from '../../contracts/telemetry/index.ts';
-import { control } from '../control/client.ts';
+import { control, notRunning } from '../control/client.ts';
 import { type LatestValue, latestValues } from '../ingest/latest-samples.ts';
-import { WispdError } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
 import { formatMac } from '../lib/mac.ts';
 import { invalid } from '../model/db.ts';
@@ -68,7 +67,7 @@ async function latest(config: Config, dataDir: DataDir, device: string): Promise
     try {
       return await control<LatestValue[]>(dataDir, 'device.latest', { device });
     } catch (err) {
-      if (!(err instanceof WispdError && err.code === 'WISPD_CONTROL' && /not running/.test(err.message))) throw err;
+      if (!notRunning(err)) throw err;
       dataDir.acquireOrThrow();
     }
   }

@@ -3,12 +3,15 @@ import type { Command } from 'commander';
 import { formatBytes, formatRate, parseRate } from '../../config/units.ts';
 import { noAnswerHint } from '../coa/hints.ts';
 import type { CoaResult } from '../coa/index.ts';
-import { control } from '../control/client.ts';
+import { control, notRunning } from '../control/client.ts';
+import { createLogger } from '../lib/log.ts';
 import { invalid } from '../model/db.ts';
 import type { Usage } from '../policy/fup/index.ts';
+import { storedUsage, type UsageReport } from '../policy/fup/report.ts';
+import { createClickhouse } from '../store/clickhouse/index.ts';
 import { DataDir } from '../store/datadir.ts';
 import type { QuarantinedRow } from '../store/quarantine.ts';
-import { cliActor } from './context.ts';
+import { cliActor, readRecords } from './context.ts';
 import { load } from './load.ts';
 import { globals } from './options.ts';
 
@@ -48,15 +51,47 @@ function parseDownUp(text: string): { rateDown: number; rateUp: number } {
   return { rateDown, rateUp };
 }
 
-function printUsage(u: Usage): void {
+function printUsage(u: Usage | UsageReport): void {
+  if ('fup' in u && !u.fup) {
+    const lines = [
+      `username:  ${u.username}`,
+      `period:    billing cycle, ${u.periodStart} to ${u.periodEnd}`,
+      `used:      ${formatBytes(u.bytes)} (${formatBytes(u.outputOctets)} down, ${formatBytes(u.inputOctets)} up)`,
+      `quota:     none: plan ${u.plan} has no fair usage policy`,
+    ];
+    return void process.stdout.write(`${lines.join('\n')}\n`);
+  }
   const lines = [
     `username:  ${u.username}`,
     `period:    ${u.period}, ${u.periodStart} to ${u.periodEnd}`,
-    `used:      ${formatBytes(u.bytes)} (${u.bytes} bytes) of ${formatBytes(u.limit)} = ${u.percent}%`,
+    `used:      ${formatBytes(u.bytes)} of ${formatBytes(u.limit)} = ${u.percent}%`,
     `quota:     ${formatBytes(u.quota)}${u.topups ? ` + ${formatBytes(u.topups)} top-ups` : ''}`,
     `state:     ${u.state === 'none' ? 'within the quota' : u.state}`,
   ];
+  if ('source' in u && u.source === 'tables') lines.push('(wispd is not running: as of its last write)');
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** Live from the daemon; when none runs, from the stores themselves (the FUP counter as the daemon last wrote it). */
+async function usageReport(cmd: Command, username: string): Promise<UsageReport> {
+  const opts = globals(cmd);
+  const { config } = load(opts);
+  try {
+    return await control<UsageReport>(new DataDir(config.daemon.data_dir), 'usage', { username });
+  } catch (err) {
+    if (!notRunning(err)) throw err;
+  }
+  return readRecords(opts, async ({ config, db, dataDir }) => {
+    const log = createLogger({ level: 'warn' }, { fd: 2 });
+    if (config.clickhouse.url === '') dataDir.acquireOrThrow();
+    const ch = createClickhouse(config.clickhouse, { log, dataDir });
+    await ch.start();
+    try {
+      return await storedUsage(db, ch, username, Date.now());
+    } finally {
+      await ch.stop();
+    }
+  });
 }
 
 async function usageCommand(cmd: Command, op: string, args: Record<string, unknown>, json: boolean): Promise<void> {
@@ -105,12 +140,18 @@ export function registerOperationCommands(program: Command): void {
 
   program
     .command('usage')
-    .description("A subscriber's fair-usage counter for the current period: used, quota, top-ups, state.")
+    .description("A subscriber's usage this period: with fair usage, used of the quota, top-ups and state.")
     .argument('<username>', 'the login')
     .option('--json', 'as JSON')
-    .action((username: string, o: { json?: boolean }, cmd: Command) =>
-      usageCommand(cmd, 'usage', { username }, Boolean(o.json)),
-    );
+    .addHelpText(
+      'after',
+      "\nLive from the running daemon; without one, from the stores (the FUP counter as the daemon last wrote it).\nA plan without fair usage shows the traffic of the subscriber's billing cycle.\n\nExample:\n  wispd usage alice",
+    )
+    .action(async (username: string, o: { json?: boolean }, cmd: Command) => {
+      const usage = await usageReport(cmd, username);
+      if (o.json) process.stdout.write(`${JSON.stringify(usage, null, 2)}\n`);
+      else printUsage(usage);
+    });
 
   program
     .command('topup')

@@ -39,9 +39,13 @@ export function control<T>(
           missing
             ? `wispd is not running (no control socket at ${path}); this command acts through the daemon`
             : err.message,
-          { path },
+          missing ? { path, notRunning: true } : { path },
         ),
       );
     });
   });
 }
+
+/** The error `control` gives when no daemon listens on the data directory's socket. */
+export const notRunning = (err: unknown): boolean =>
+  err instanceof WispdError && err.code === 'WISPD_CONTROL' && err.context.notRunning === true;

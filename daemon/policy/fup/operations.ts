@@ -1,4 +1,4 @@
-/** The FUP operations the control socket offers to the CLI: a subscriber's usage, a top-up, a counter reset. */
+/** The FUP operations the control socket offers to the CLI: a subscriber's usage (with or without FUP), a top-up, a counter reset. */
 import { parseBytes } from '../../../config/units.ts';
 import { auditedOperation } from '../../control/audited.ts';
 import type { ControlServer } from '../../control/server.ts';
@@ -6,9 +6,17 @@ import { WispdError } from '../../lib/errors.ts';
 import type { Transactional } from '../../model/audit.ts';
 import { invalid, notFound } from '../../model/db.ts';
 import type { RadiusCache } from '../../radius/cache/index.ts';
+import type { ClickhouseStore } from '../../store/clickhouse/index.ts';
 import type { Fup } from './index.ts';
+import { cycleUsage, type UsageReport } from './report.ts';
 
-export function registerFupOperations(control: ControlServer, fup: Fup, cache: RadiusCache, db: Transactional): void {
+export function registerFupOperations(
+  control: ControlServer,
+  fup: Fup,
+  cache: RadiusCache,
+  db: Transactional,
+  clickhouse: Pick<ClickhouseStore, 'query'>,
+): void {
   const subscriberId = (args: Record<string, unknown>) => {
     const username = String(args.username ?? '');
     const sub = cache.subscriber(username);
@@ -18,7 +26,16 @@ export function registerFupOperations(control: ControlServer, fup: Fup, cache: R
     }
     return sub.id;
   };
-  control.handle('usage', async (args) => fup.usage(subscriberId(args)));
+  control.handle('usage', async (args): Promise<UsageReport> => {
+    const username = String(args.username ?? '');
+    const sub = cache.subscriber(username);
+    if (!sub) throw notFound('subscriber', username);
+    const plan = cache.plan(sub.planId);
+    const name = plan?.plan.name ?? '';
+    const usage = plan?.rules ? fup.usage(sub.id) : undefined;
+    if (usage) return { fup: true, plan: name, source: 'engine', ...usage };
+    return cycleUsage(clickhouse, { username, plan: name, cycleDay: sub.cycleDay }, Date.now());
+  });
   control.handle(
     'topup',
     auditedOperation(db, { resource: 'fup', action: 'topup' }, async (args) => {

@@ -10,7 +10,7 @@ import {
   type Threshold,
   type UsageFigures,
   usageFigures,
-} from '../../daemon/model/fup-rules.ts';
+} from '../../model/fup-rules.ts';
 
 export type FupAction = 'none' | Threshold['action'];
 

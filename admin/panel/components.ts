@@ -3,7 +3,9 @@
  * the bundle AdminJS serves as `components.bundle.js`: made once per process before the panel serves, or at build
  * time (scripts/bundle-panel.mjs) when running compiled.
  */
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
 import AdminJS, { ComponentLoader } from 'adminjs';
 import { ADMIN_JS_TMP_DIR, componentsBundler, generateUserComponentEntry } from 'adminjs/bundler';
 
@@ -36,6 +38,22 @@ const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 let bundled: Promise<void> | undefined;
 
+/**
+ * The bundle is minified by esbuild (rollup-plugin-esbuild-minify, its own esbuild), whose service process would stay
+ * for the daemon's life once the one bundle is made.
+ */
+async function stopMinifier(): Promise<void> {
+  try {
+    const fromAdminjs = createRequire(fileURLToPath(import.meta.resolve('adminjs/bundler')));
+    const fromMinifier = createRequire(fromAdminjs.resolve('rollup-plugin-esbuild-minify'));
+    // The module instance the minifier imported (ESM caches it by URL), whose service is running.
+    const esbuild = (await import(pathToFileURL(fromMinifier.resolve('esbuild')).href)) as { stop?: () => unknown };
+    await esbuild.stop?.();
+  } catch {
+    // Another layout of node_modules: the service stays, an idle process and nothing more.
+  }
+}
+
 /** Writes `bundle.js` into ADMIN_JS_TMP_DIR for `admin`'s components (once per process: they are the same). */
 export function bundleComponents(admin: AdminJS): Promise<void> {
   bundled ??= (async () => {
@@ -47,6 +65,7 @@ export function bundleComponents(admin: AdminJS): Promise<void> {
       await componentsBundler.build();
     } finally {
       process.chdir(cwd);
+      await stopMinifier();
     }
   })().catch((err: unknown) => {
     bundled = undefined;

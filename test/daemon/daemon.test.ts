@@ -1,6 +1,7 @@
 // The daemon as an operator runs it: `wispd start` with the shipped example config, embedded stores under its data
 // directory, a `ready` line, SIGTERM, a second start on the same data; and, when DATABASE_URL and NATS_URL are set,
 // the same daemon on the real PostgreSQL and NATS servers.
+import { spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { existsSync, readFileSync } from 'node:fs';
 import t, { type Test } from 'tap';
@@ -53,6 +54,9 @@ t.test(
       bus: 'in-process bus',
     });
     t.ok(typeof ready.boot_ms === 'number' && typeof ready.rss_mb === 'number');
+    // The panel's bundle is minified by esbuild once, at start: its service process does not outlive the build.
+    const children = spawnSync('ps', ['-o', 'args=', '--ppid', String(first.proc.pid)], { encoding: 'utf8' }).stdout;
+    t.notMatch(children, /rollup-plugin-esbuild-minify/, 'no bundler process left once ready');
     for (const f of ['pglite', 'chdb', 'wispd.lock', 'postgres.json'])
       t.ok(existsSync(`${data}/${f}`), `data/${f} exists`);
 

@@ -160,6 +160,7 @@ export async function mountPanel(app: FastifyInstance, deps: MountDeps, env: Adm
         db: deps.db,
         box: deps.box,
         clickhouse: deps.clickhouse,
+        value: components.value,
         core: {
           db: deps.db,
           operations: deps.operations,
@@ -185,7 +186,11 @@ export async function mountPanel(app: FastifyInstance, deps: MountDeps, env: Adm
             properties: PROPERTIES,
             // A list page is titled by what it lists, not "List".
             resources: Object.fromEntries(
-              Object.entries(LABELS).map(([id, label]) => [id, { actions: { list: label } }]),
+              Object.entries(LABELS).map(([id, label]) => [
+                id,
+                // A subscriber's show page is its overview (actions/core.ts).
+                { actions: { list: label, ...(id === 'subscriber' ? { show: 'Overview' } : {}) } },
+              ]),
             ),
           },
         },

@@ -20,6 +20,8 @@ export interface PanelComponents {
   readonly dashboard: string;
   /** The subscriber page support reads on a call (components/subscriber-overview.tsx). */
   readonly subscriberOverview: string;
+  /** A byte count, rate, time or duration in a list or on a show page (components/value.tsx). */
+  readonly value: string;
 }
 
 export function panelComponents(): PanelComponents {
@@ -31,7 +33,8 @@ export function panelComponents(): PanelComponents {
   const at = (name: string) => fileURLToPath(new URL(`./components/${name}${ext}`, import.meta.url));
   const dashboard = loader.add('Dashboard', at('dashboard'));
   const subscriberOverview = loader.add('SubscriberOverview', at('subscriber-overview'));
-  return { loader, actionForm, dashboard, subscriberOverview };
+  const value = loader.add('Value', at('value'));
+  return { loader, actionForm, dashboard, subscriberOverview, value };
 }
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -91,6 +91,8 @@ export interface FupState {
 }
 
 export interface SubscriberOverview {
+  /** The zone the page's days and times are in (the daemon's). */
+  timeZone: string;
   subscriber: {
     id: number;
     username: string;
@@ -370,6 +372,7 @@ export async function subscriberOverview(
       }));
 
   return {
+    timeZone: tz,
     subscriber: {
       id: row.id,
       username: row.username,

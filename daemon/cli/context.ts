@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import type { Config } from '../../config/schema.ts';
+import { formatTime } from '../../config/units.ts';
 import { WispdError } from '../lib/errors.ts';
 import { createLogger } from '../lib/log.ts';
 import { Lifecycle } from '../lifecycle.ts';
@@ -114,7 +115,7 @@ export function printTable(rows: Array<Record<string, unknown>>, columns: string
     process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return;
   }
-  const cell = (v: unknown) => (v === null || v === undefined ? '-' : v instanceof Date ? v.toISOString() : String(v));
+  const cell = (v: unknown) => (v === null || v === undefined ? '-' : v instanceof Date ? formatTime(v) : String(v));
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
   const line = (values: string[]) =>
     values

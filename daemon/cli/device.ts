@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { snmpProfileNames } from '../../collectors/snmp/index.ts';
 import type { Config } from '../../config/schema.ts';
+import { formatTime } from '../../config/units.ts';
 import { DEVICE_ROLES, type SnmpCredentials } from '../../contracts/telemetry/index.ts';
 import { control, notRunning } from '../control/client.ts';
 import { type LatestValue, latestValues } from '../ingest/latest-samples.ts';
@@ -180,8 +181,8 @@ Examples:
           ['serial', d.serial],
           ['mac', d.mac ? formatMac(d.mac) : null],
           ['firmware', d.firmware],
-          ['status', `${d.status}${d.statusSince ? ` since ${new Date(d.statusSince).toISOString()}` : ''}`],
-          ['last poll', d.lastPollAt ? `${new Date(d.lastPollAt).toISOString()} (${d.lastPollMs} ms)` : null],
+          ['status', `${d.status}${d.statusSince ? ` since ${formatTime(d.statusSince)}` : ''}`],
+          ['last poll', d.lastPollAt ? `${formatTime(d.lastPollAt)} (${d.lastPollMs} ms)` : null],
           ['last error', d.lastError],
         ];
         for (const [k, v] of facts)

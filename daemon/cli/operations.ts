@@ -1,6 +1,6 @@
 /** `wispd disconnect|coa|suspend|resume`: act on live sessions through the running daemon (its control socket). */
 import type { Command } from 'commander';
-import { formatBytes, formatRate, parseRate } from '../../config/units.ts';
+import { formatRate, parseRate, readableBytes } from '../../config/units.ts';
 import { noAnswerHint } from '../coa/hints.ts';
 import type { CoaResult } from '../coa/index.ts';
 import { control, notRunning } from '../control/client.ts';
@@ -56,7 +56,7 @@ function printUsage(u: Usage | UsageReport): void {
     const lines = [
       `username:  ${u.username}`,
       `period:    billing cycle, ${u.periodStart} to ${u.periodEnd}`,
-      `used:      ${formatBytes(u.bytes)} (${formatBytes(u.outputOctets)} down, ${formatBytes(u.inputOctets)} up)`,
+      `used:      ${readableBytes(u.bytes)} (${readableBytes(u.outputOctets)} down, ${readableBytes(u.inputOctets)} up)`,
       `quota:     none: plan ${u.plan} has no fair usage policy`,
     ];
     return void process.stdout.write(`${lines.join('\n')}\n`);
@@ -64,8 +64,8 @@ function printUsage(u: Usage | UsageReport): void {
   const lines = [
     `username:  ${u.username}`,
     `period:    ${u.period}, ${u.periodStart} to ${u.periodEnd}`,
-    `used:      ${formatBytes(u.bytes)} of ${formatBytes(u.limit)} = ${u.percent}%`,
-    `quota:     ${formatBytes(u.quota)}${u.topups ? ` + ${formatBytes(u.topups)} top-ups` : ''}`,
+    `used:      ${readableBytes(u.bytes)} of ${readableBytes(u.limit)} = ${u.percent}%`,
+    `quota:     ${readableBytes(u.quota)}${u.topups ? ` + ${readableBytes(u.topups)} top-ups` : ''}`,
     `state:     ${u.state === 'none' ? 'within the quota' : u.state}`,
   ];
   if ('source' in u && u.source === 'tables') lines.push('(wispd is not running: as of its last write)');

@@ -1,6 +1,7 @@
 /** `wispd subscriber …`: subscribers (services): add, import, set, list, show. */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { formatTime, readableBytes } from '../../config/units.ts';
 import { formatMac } from '../lib/mac.ts';
 import { appendAudit } from '../model/audit.ts';
 import {
@@ -161,7 +162,7 @@ export function registerSubscriberCommands(program: Command): void {
         const s = await getSubscriber(db, username);
         const { rows: sessions } = await db.query(
           `SELECT n.name AS nas, r.acct_session_id AS session, host(r.framed_ip) AS ip, r.calling_station_id AS mac,
-             r.started_at AS since, r.input_octets::float8 AS "in", r.output_octets::float8 AS "out",
+             r.started_at AS since, r.output_octets::float8 AS down, r.input_octets::float8 AS up,
              r.updated_at AS as_of
            FROM radius_session r JOIN nas n ON n.id = r.nas_id WHERE r.username = $1 ORDER BY r.started_at`,
           [username],
@@ -173,14 +174,15 @@ export function registerSubscriberCommands(program: Command): void {
         const lines = [
           `username:  ${s.username}`,
           `plan:      ${s.plan}`,
-          `status:    ${s.status}${s.expiresAt ? ` (expires ${s.expiresAt.toISOString()})` : ''}`,
+          `status:    ${s.status}${s.expiresAt ? ` (expires ${formatTime(s.expiresAt)})` : ''}`,
           `address:   ${s.staticIp ?? 'from the pool'}`,
           `mac:       ${s.mac ? formatMac(s.mac) : 'not bound'}`,
           `online:    ${sessions.length} session(s)`,
         ];
         process.stdout.write(`${lines.join('\n')}\n`);
         if (sessions.length) {
-          printTable(sessions, ['nas', 'session', 'ip', 'mac', 'since', 'in', 'out', 'as_of']);
+          const shown = sessions.map((r) => ({ ...r, down: readableBytes(r.down), up: readableBytes(r.up) }));
+          printTable(shown, ['nas', 'session', 'ip', 'mac', 'since', 'down', 'up', 'as_of']);
           // radius_session is written behind the daemon's memory: starts and stops within a second, counters every 30 s.
           process.stdout.write(
             '(octets as of the last write of the live session table: the daemon writes counters every 30 s)\n',

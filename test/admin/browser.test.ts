@@ -70,11 +70,19 @@ t.test('the staff panel in Chromium', async (t) => {
   await t.test('create a plan and a subscriber in the forms', async (t) => {
     await page.goto(`${base}/admin/resources/plan/actions/new`);
     await page.fill('input[name="name"]', 'lab-20M');
-    await page.fill('input[name="rate_down"]', '20000000');
-    await page.fill('input[name="rate_up"]', '5000000');
+    // Rates typed as in the CLI and the config.
+    await page.fill('input[name="rate_down"]', '20M');
+    await page.fill('input[name="rate_up"]', '5M');
     await page.click('button[type=submit]');
     await page.waitForURL(/\/admin\/resources\/plan\/records\/\d+\/show|\/admin\/resources\/plan$/);
-    t.pass('plan saved');
+    const { rows: plans } = await d.db.query("SELECT rate_down::float8 AS down FROM plan WHERE name = 'lab-20M'");
+    t.same(plans, [{ down: 20_000_000 }], 'plan saved, 20M read as 20 000 000 bit/s');
+    await page.goto(`${base}/admin/resources/plan`);
+    const row = page.locator('tr', { hasText: 'lab-20M' }).first();
+    await row.waitFor();
+    const cells = await row.locator('td').allTextContents();
+    t.ok(cells.includes('20M') && cells.includes('5M'), `the list shows the rates as typed: ${cells.join(' | ')}`);
+    t.notOk(cells.includes('20000000'), 'not as a raw count');
 
     await page.goto(`${base}/admin/resources/subscriber/actions/new`);
     await page.fill('input[name="username"]', 'alice');
@@ -111,13 +119,42 @@ t.test('the staff panel in Chromium', async (t) => {
       );
       t.equal(acct.code, 'Accounting-Response');
 
+      // Fair usage on the plan, then a session over it: the NAS is sent the throttled rate and acknowledges it.
+      const set = await run(
+        'plan',
+        'set',
+        'lab-20M',
+        '--fup-quota',
+        '1M',
+        '--fup-period',
+        'day',
+        '--fup-throttle',
+        '1M/512k',
+      );
+      t.equal(set.code, 0, set.stderr);
+      await eventually(async () => /of 1M/.test((await run('usage', 'alice')).stdout), 20_000);
+      const interim = await radclient(
+        d.acctPort,
+        'acct',
+        SECRET,
+        `User-Name = "alice", Acct-Status-Type = Interim-Update, Acct-Session-Id = "lab-1", Framed-IP-Address = 100.64.0.10, NAS-IP-Address = 127.0.0.1, Acct-Output-Octets = ${3 * 1024 * 1024 + 512 * 1024}, Message-Authenticator = 0x00`,
+      );
+      t.equal(interim.code, 'Accounting-Response');
+      await eventually(() => nas.received().find((p) => p.type === 'CoA-Request'), 20_000);
+
+      // A row opens the subscriber's page.
       await page.goto(`${base}/admin/resources/subscriber?filters.username=alice`);
       await page.getByText('alice', { exact: true }).first().click();
-      await page
-        .getByRole('link', { name: /overview/i })
-        .first()
-        .click();
       await page.waitForSelector('[data-session="lab-1"]');
+      await page.waitForSelector('[data-state="throttled"]');
+      t.equal(await page.textContent('[data-state]'), 'throttled', 'the badge says what the subscriber meets');
+      await page.waitForSelector('[data-confirmed="true"]');
+      t.match(await page.textContent('[data-confirmed]'), /confirmed by the NAS/, 'and that the NAS applied it');
+      t.match(
+        await page.textContent('[data-session="lab-1"]'),
+        /3\.5M \/ 0/,
+        'bytes in the notation they are typed in',
+      );
       t.match(
         await page.textContent('[data-section="Online now"]'),
         /lab-ccr.*100\.64\.0\.10/s,

@@ -107,7 +107,7 @@ t.test('alongside the running daemon', async (t) => {
   const list = run('admin', 'list-users');
   t.equal(list.code, 0, list.stderr);
   t.match(list.stdout, /^EMAIL\s+ROLE\s+STATUS\s+LAST_LOGIN\s+CREATED$/m);
-  t.match(list.stdout, /^ana@example\.net\s+admin\s+enabled\s+\d{4}-\d\d-\d\dT/m);
+  t.match(list.stdout, /^ana@example\.net\s+admin\s+enabled\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/m);
   t.match(list.stdout, /^noc@example\.net\s+noc\s+enabled\s+/m);
   t.notMatch(list.stdout + run('admin', 'list-users', '--json').stdout, /scrypt|password/i, 'no hashes shown');
 

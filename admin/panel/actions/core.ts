@@ -297,6 +297,11 @@ export function subscriberActions(deps: CoreActionDeps): Record<string, Partial<
     // The page support reads on a call; it reads its data from /admin/api/views/subscriber/:username.
     ...(deps.overview
       ? {
+          // A row of the list opens the record's show page: for a subscriber, this one.
+          show: {
+            component: deps.overview,
+            isAccessible: accessibleFor('subscriber', 'show'),
+          },
           overview: {
             actionType: 'record' as const,
             icon: 'Activity',

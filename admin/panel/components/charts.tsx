@@ -1,23 +1,12 @@
 /**
- * What the panel's pages share: byte and rate formatting, relative times, and a bar chart drawn as SVG (no chart
+ * What the panel's pages share: byte and rate formatting (the CLI's), relative times, and a bar chart drawn as SVG (no chart
  * library in the bundle: one series or two stacked, labelled below, the value in each bar's tooltip).
  */
 import { Box, Text } from '@adminjs/design-system';
 import React from 'react';
 
-function scaled(n: number, units: string[]): string {
-  let v = n;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${v >= 100 || u === 0 ? Math.round(v) : v.toFixed(1)} ${units[u]}`;
-}
-
-export const bytes = (n: number): string => scaled(n, ['B', 'kB', 'MB', 'GB', 'TB', 'PB']);
-
-export const rate = (bps: number): string => scaled(bps, ['bit/s', 'kbit/s', 'Mbit/s', 'Gbit/s']);
+// One notation in the CLI and the panel: bytes and rates as they are typed (config/units.ts).
+export { readableBytes as bytes, readableRate as rate } from '../../../config/units.ts';
 
 export function ago(iso: string | null): string {
   if (!iso) return '—';

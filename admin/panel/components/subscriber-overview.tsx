@@ -19,6 +19,8 @@ import {
 } from '@adminjs/design-system';
 import type { ActionProps } from 'adminjs';
 import React, { useEffect, useState } from 'react';
+import { formatTime } from '../../../config/units.ts';
+import { noAnswerHint } from '../../../daemon/coa/hints.ts';
 import { ago, BarChart, bytes, rate } from './charts.tsx';
 
 interface Overview {
@@ -69,9 +71,40 @@ interface Overview {
     latencyMs: number;
   }> | null;
   unavailable: Array<{ section: string; reason: string }>;
+  /** The daemon's zone: times and days are shown in it. */
+  timeZone: string;
 }
 
-const statusColor = (s: string) => (s === 'active' ? 'success' : s === 'suspended' ? 'danger' : 'secondary');
+type Session = Overview['online']['sessions'][number];
+
+/** What the subscriber meets now: the FUP restriction comes before an active status. */
+function effectiveState(data: Overview): string {
+  const st = data.subscriber.effectiveStatus;
+  if (st !== 'active' || !data.fup) return st;
+  return data.fup.state === 'throttle' ? 'throttled' : data.fup.state === 'block' ? 'blocked' : st;
+}
+
+/** Whether the NAS applied the restriction: the last CoA of each live session, acknowledged or not. */
+function confirmation(sessions: readonly Session[]): { text: string; confirmed: boolean | null } {
+  if (sessions.length === 0) return { text: 'not online: applied at the next login', confirmed: null };
+  const failed = sessions.filter((x) => x.lastCoa && x.lastCoa.outcome !== 'ack');
+  if (failed.length > 0) {
+    const silent = [...new Set(failed.filter((x) => x.lastCoa?.outcome === 'timeout').map((x) => x.nas))];
+    const hints = silent.map((nas) => ` ${noAnswerHint(nas)}.`).join('');
+    return { text: `not confirmed by the NAS (${failed[0]!.lastCoa!.outcome}).${hints}`, confirmed: false };
+  }
+  if (sessions.every((x) => x.lastCoa?.outcome === 'ack')) return { text: 'confirmed by the NAS', confirmed: true };
+  return { text: 'no CoA sent to the live session yet', confirmed: null };
+}
+
+const statusColor = (s: string) =>
+  s === 'active'
+    ? 'success'
+    : s === 'suspended' || s === 'blocked'
+      ? 'danger'
+      : s === 'throttled'
+        ? 'info'
+        : 'secondary';
 
 const Section: React.FC<{ title: string; children: React.ReactNode }> = ({ title, children }) => (
   <Box variant="container" mb="lg" data-section={title}>
@@ -108,21 +141,24 @@ const SubscriberOverviewPage: React.FC<ActionProps> = ({ record }) => {
 
   if (error) return <MessageBox variant="danger" message={error} />;
   if (!data) return <Text>Loading…</Text>;
-  const { subscriber: s, plan, online, auth, usage, fup, coa } = data;
+  const { subscriber: s, plan, online, auth, usage, fup, coa, timeZone } = data;
+  const state = effectiveState(data);
+  const restricted = fup?.state === 'throttle' || fup?.state === 'block';
+  const applied = restricted ? confirmation(online.sessions) : null;
   return (
     <Box>
       <Box variant="container" mb="lg" data-section="summary">
         <H3>
           {s.username}{' '}
-          <Badge variant={statusColor(s.effectiveStatus)} data-status={s.effectiveStatus}>
-            {s.effectiveStatus}
+          <Badge variant={statusColor(state)} data-status={s.effectiveStatus} data-state={state}>
+            {state}
           </Badge>
         </H3>
         <Text>
           Plan <b>{plan.name}</b>: {rate(plan.rateDown)} down / {rate(plan.rateUp)} up
           {s.staticIp ? ` · static IP ${s.staticIp}` : ''}
           {s.mac ? ` · bound to ${s.mac}` : ''}
-          {s.expiresAt ? ` · expires ${new Date(s.expiresAt).toLocaleString()}` : ''}
+          {s.expiresAt ? ` · expires ${formatTime(s.expiresAt, timeZone)}` : ''}
         </Text>
       </Box>
 
@@ -173,6 +209,11 @@ const SubscriberOverviewPage: React.FC<ActionProps> = ({ record }) => {
               ? `, throttled to ${rate(fup.throttledTo.rateDown)} / ${rate(fup.throttledTo.rateUp)}`
               : ''}
           </Text>
+          {applied ? (
+            <Text data-confirmed={String(applied.confirmed)} color={applied.confirmed === false ? 'error' : undefined}>
+              {fup.state === 'block' ? 'Block' : 'Throttle'}: {applied.text}
+            </Text>
+          ) : null}
         </Section>
       ) : null}
 
@@ -199,7 +240,7 @@ const SubscriberOverviewPage: React.FC<ActionProps> = ({ record }) => {
             <TableBody>
               {auth.map((a) => (
                 <TableRow key={`${a.ts}-${a.nas}-${a.result}`}>
-                  <TableCell>{new Date(a.ts).toLocaleString()}</TableCell>
+                  <TableCell>{formatTime(a.ts, timeZone)}</TableCell>
                   <TableCell>
                     <Badge variant={a.result === 'accept' ? 'success' : 'danger'}>{a.result}</Badge>
                   </TableCell>
@@ -222,13 +263,13 @@ const SubscriberOverviewPage: React.FC<ActionProps> = ({ record }) => {
             <TableBody>
               {coa.map((c) => (
                 <TableRow key={`${c.ts}-${c.kind}-${c.action}`}>
-                  <TableCell>{new Date(c.ts).toLocaleString()}</TableCell>
+                  <TableCell>{formatTime(c.ts, timeZone)}</TableCell>
                   <TableCell>
                     {c.kind} ({c.action}) by {c.actor}
                   </TableCell>
                   <TableCell data-outcome={c.outcome}>
                     {c.outcome}
-                    {c.errorCause ? `: ${c.errorCause}` : ''} in {c.latencyMs} ms
+                    {c.errorCause ? `: ${c.errorCause}` : ''} in {Math.round(c.latencyMs)} ms
                   </TableCell>
                   <TableCell>{c.nas}</TableCell>
                 </TableRow>

@@ -3,6 +3,7 @@
  * value that does not fit is refused with the column's name (WISPD_INVALID_INPUT, shown beside the field).
  */
 
+import { parseBytes, parseRate } from '../../../config/units.ts';
 import { ipFamily, parseCidr } from '../../../daemon/lib/ip.ts';
 import { normalizeMac } from '../../../daemon/lib/mac.ts';
 import { invalid } from '../../../daemon/model/db.ts';
@@ -112,6 +113,26 @@ export function mac(column: string): Normalize {
     const m = normalizeMac(String(v));
     if (!m) throw invalid(column, v, 'a MAC address such as aa:bb:cc:dd:ee:ff');
     return m;
+  };
+}
+
+/** A rate as typed: "20M", "512k", or bits per second. */
+export function rate(column: string, opts: { nullable?: boolean } = {}): Normalize {
+  return (v) => {
+    if (blank(v)) return orNull(column, opts.nullable ?? false, v);
+    const n = parseRate(String(v));
+    if (n === undefined || !Number.isSafeInteger(n)) throw invalid(column, v, 'a rate such as 20M, 512k or 1.5G');
+    return n;
+  };
+}
+
+/** A size as typed: "100G", "500M" (binary units), or bytes. */
+export function bytes(column: string, opts: { nullable?: boolean } = {}): Normalize {
+  return (v) => {
+    if (blank(v)) return orNull(column, opts.nullable ?? false, v);
+    const n = parseBytes(String(v));
+    if (n === undefined) throw invalid(column, v, 'a size such as 100G, 500M or 1.5T');
+    return n;
   };
 }
 

@@ -17,7 +17,20 @@ import type { ClickhouseStore } from '../../../daemon/store/clickhouse/index.ts'
 import { accessibleFor, type PanelResource } from '../access.ts';
 import { type CoreActionDeps, sessionActions, subscriberActions } from '../actions/core.ts';
 import { CoaLedgerResource } from './coa-ledger.ts';
-import { boolean, cidr, datetime, decimal, integer, ipv4, mac, oneOf, reference, text } from './columns.ts';
+import {
+  boolean,
+  bytes,
+  cidr,
+  datetime,
+  decimal,
+  integer,
+  ipv4,
+  mac,
+  oneOf,
+  rate,
+  reference,
+  text,
+} from './columns.ts';
 import { FupCounterResource } from './fup-counter.ts';
 import { TableResource, type TableSpec } from './table.ts';
 
@@ -27,6 +40,10 @@ export interface ResourceDeps {
   /** The CoA ledger's store; without it the ledger is not in the panel. */
   clickhouse?: Pick<ClickhouseStore, 'query'>;
   core: CoreActionDeps;
+  /** The id of the component that formats a value (components/value.tsx); values are raw without it. */
+  value?: string;
+  /** The zone times are shown in (the daemon's local one by default). */
+  timeZone?: string;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -54,11 +71,17 @@ interface Entry {
   sort?: { sortBy: string; direction: 'asc' | 'desc' };
   titleProperty?: string;
   actions?: Record<string, Partial<Action<ActionResponse>>>;
+  /** Columns shown formatted (components/value.tsx): bytes and rates as typed, times in the daemon's zone. */
+  units?: Record<string, Unit>;
 }
+
+type Unit = 'bytes' | 'rate' | 'time' | 'duration' | 'ms';
 
 interface TableEntry extends Entry {
   spec: TableSpec;
 }
+
+const RATE_COLUMNS = ['rate_down', 'rate_up', 'burst_down', 'burst_up', 'fup_throttle_down', 'fup_throttle_up'];
 
 const plan = (row: Record<string, unknown>) => {
   const n = (k: string) => (row[k] === null || row[k] === undefined ? null : Number(row[k]));
@@ -103,6 +126,7 @@ function tables(core: CoreActionDeps): TableEntry[] {
     },
     {
       id: 'subscriber',
+      units: { expires_at: 'time', created_at: 'time', updated_at: 'time' },
       navigation: 'Subscribers',
       spec: {
         table: 'subscriber',
@@ -130,33 +154,54 @@ function tables(core: CoreActionDeps): TableEntry[] {
     },
     {
       id: 'plan',
+      units: {
+        rate_down: 'rate',
+        rate_up: 'rate',
+        burst_down: 'rate',
+        burst_up: 'rate',
+        fup_quota: 'bytes',
+        fup_throttle_down: 'rate',
+        fup_throttle_up: 'rate',
+        session_timeout: 'duration',
+        idle_timeout: 'duration',
+        interim_interval: 'duration',
+        created_at: 'time',
+        updated_at: 'time',
+      },
       navigation: 'Subscribers',
       spec: {
         table: 'plan',
         audit: 'plan',
         editable: {
           name: text('name', { max: 63 }),
-          rate_down: integer('rate_down'),
-          rate_up: integer('rate_up'),
-          burst_down: integer('burst_down', { nullable: true }),
-          burst_up: integer('burst_up', { nullable: true }),
+          rate_down: rate('rate_down'),
+          rate_up: rate('rate_up'),
+          burst_down: rate('burst_down', { nullable: true }),
+          burst_up: rate('burst_up', { nullable: true }),
           session_timeout: integer('session_timeout', { nullable: true }),
           idle_timeout: integer('idle_timeout', { nullable: true }),
           interim_interval: integer('interim_interval', { min: 60 }),
           ip_pool: text('ip_pool', { nullable: true, max: 63 }),
           simultaneous_use: integer('simultaneous_use', { max: 1000 }),
-          fup_quota: integer('fup_quota', { nullable: true }),
+          fup_quota: bytes('fup_quota', { nullable: true }),
           fup_period: oneOf('fup_period', FUP_PERIODS, { nullable: true }),
-          fup_throttle_down: integer('fup_throttle_down', { nullable: true }),
-          fup_throttle_up: integer('fup_throttle_up', { nullable: true }),
+          fup_throttle_down: rate('fup_throttle_down', { nullable: true }),
+          fup_throttle_up: rate('fup_throttle_up', { nullable: true }),
           price_cents: integer('price_cents', { nullable: true, min: 0 }),
           currency: text('currency', { pattern: /^[A-Z]{3}$/, reason: 'an ISO 4217 code such as USD or EUR' }),
           sla_target: decimal('sla_target', { nullable: true, min: 0.001, max: 100 }),
         },
+        typedAsText: RATE_COLUMNS.concat('fup_quota'),
         checkRecord: plan,
       },
       listProperties: ['id', 'name', 'rate_down', 'rate_up', 'fup_quota', 'fup_period', 'price_cents', 'sla_target'],
-      properties: { fup_period: { availableValues: values(FUP_PERIODS) } },
+      properties: {
+        fup_period: { availableValues: values(FUP_PERIODS) },
+        ...Object.fromEntries(
+          RATE_COLUMNS.map((c) => [c, { description: 'As the subscriber sees it: 20M, 512k, 1.5G (bit/s)' }]),
+        ),
+        fup_quota: { description: 'Bytes per period, both directions: 100G, 500M' },
+      },
       titleProperty: 'name',
       sort: { sortBy: 'name', direction: 'asc' },
     },
@@ -189,6 +234,14 @@ function tables(core: CoreActionDeps): TableEntry[] {
     },
     {
       id: 'radius_session',
+      units: {
+        started_at: 'time',
+        updated_at: 'time',
+        last_coa_at: 'time',
+        input_octets: 'bytes',
+        output_octets: 'bytes',
+        session_time: 'duration',
+      },
       navigation: 'Network',
       spec: { table: 'radius_session', audit: 'session' },
       listProperties: [
@@ -209,6 +262,7 @@ function tables(core: CoreActionDeps): TableEntry[] {
     },
     {
       id: 'device',
+      units: { status_since: 'time', last_poll_at: 'time', created_at: 'time', updated_at: 'time' },
       navigation: 'Network',
       spec: {
         table: 'device',
@@ -258,6 +312,7 @@ function tables(core: CoreActionDeps): TableEntry[] {
     },
     {
       id: 'fup_topup',
+      units: { bytes: 'bytes', expires_at: 'time', created_at: 'time' },
       navigation: 'Subscribers',
       spec: { table: 'fup_topup', audit: 'fup' },
       listProperties: ['id', 'subscriber_id', 'kind', 'bytes', 'expires_at', 'created_at', 'created_by'],
@@ -265,6 +320,7 @@ function tables(core: CoreActionDeps): TableEntry[] {
     },
     {
       id: 'audit_log',
+      units: { at: 'time' },
       navigation: 'Records',
       spec: { table: 'audit_log', audit: 'audit_log' },
       listProperties: ['id', 'at', 'actor', 'action', 'resource', 'record_id', 'address'],
@@ -317,7 +373,27 @@ function standardActions(id: PanelResource, spec: TableSpec | undefined) {
 
 const ICONS = { Subscribers: 'Users', Network: 'Server', Records: 'FileText' } as const;
 
-function optionsOf(e: Entry, spec?: TableSpec): ResourceWithOptions['options'] {
+/** The formatting component on each column with a unit, for lists and show pages (forms keep the stored value). */
+function unitProperties(e: Entry, deps: Pick<ResourceDeps, 'value' | 'timeZone'>): Record<string, PropertyOptions> {
+  if (!deps.value || !e.units) return {};
+  const timeZone = deps.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return Object.fromEntries(
+    Object.entries(e.units).map(([column, unit]) => [
+      column,
+      {
+        ...e.properties?.[column],
+        components: { list: deps.value!, show: deps.value! },
+        custom: { unit, timeZone },
+      },
+    ]),
+  );
+}
+
+function optionsOf(
+  e: Entry,
+  deps: Pick<ResourceDeps, 'value' | 'timeZone'>,
+  spec?: TableSpec,
+): ResourceWithOptions['options'] {
   const sealed = spec?.sealed?.field;
   return {
     id: e.id,
@@ -327,6 +403,7 @@ function optionsOf(e: Entry, spec?: TableSpec): ResourceWithOptions['options'] {
     ...(spec?.editable ? { editProperties: [...Object.keys(spec.editable), ...(sealed ? [sealed] : [])] } : {}),
     properties: {
       ...e.properties,
+      ...unitProperties(e, deps),
       ...(sealed
         ? {
             [sealed]: {
@@ -354,29 +431,37 @@ export async function panelResources(meta: DatabaseMetadata, deps: ResourceDeps)
   const defaulted = (table: string) => new Set(rows.filter((r) => r.table === table).map((r) => r.column));
   const out: ResourceWithOptions[] = entries.map((e) => ({
     resource: new TableResource(meta.table(e.spec.table), e.spec, deps, referable, defaulted(e.spec.table)),
-    options: optionsOf(e, e.spec),
+    options: optionsOf(e, deps, e.spec),
   }));
   out.push({
     resource: new FupCounterResource(deps.db),
-    options: optionsOf({
-      id: 'fup_counter',
-      navigation: 'Subscribers',
-      listProperties: ['subscriber_id', 'period_start', 'bytes', 'level', 'updated_at'],
-      filterProperties: ['subscriber_id', 'period_start'],
-      sort: { sortBy: 'updated_at', direction: 'desc' },
-    }),
+    options: optionsOf(
+      {
+        id: 'fup_counter',
+        navigation: 'Subscribers',
+        listProperties: ['subscriber_id', 'period_start', 'bytes', 'level', 'updated_at'],
+        filterProperties: ['subscriber_id', 'period_start'],
+        units: { period_start: 'time', bytes: 'bytes', updated_at: 'time' },
+        sort: { sortBy: 'updated_at', direction: 'desc' },
+      },
+      deps,
+    ),
   });
   if (deps.clickhouse) {
     out.push({
       resource: new CoaLedgerResource(deps.clickhouse),
-      options: optionsOf({
-        id: 'coa_ledger',
-        navigation: 'Records',
-        listProperties: ['ts', 'username', 'nas', 'kind', 'action', 'outcome', 'error_cause', 'latency_ms', 'actor'],
-        filterProperties: ['username', 'nas', 'kind', 'action', 'outcome', 'actor', 'ts'],
-        sort: { sortBy: 'ts', direction: 'desc' },
-        titleProperty: 'username',
-      }),
+      options: optionsOf(
+        {
+          id: 'coa_ledger',
+          navigation: 'Records',
+          listProperties: ['ts', 'username', 'nas', 'kind', 'action', 'outcome', 'error_cause', 'latency_ms', 'actor'],
+          filterProperties: ['username', 'nas', 'kind', 'action', 'outcome', 'actor', 'ts'],
+          units: { ts: 'time', latency_ms: 'ms' },
+          sort: { sortBy: 'ts', direction: 'desc' },
+          titleProperty: 'username',
+        },
+        deps,
+      ),
     });
   }
   return out;

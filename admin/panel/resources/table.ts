@@ -42,6 +42,11 @@ export interface TableSpec {
   /** Columns never read (secrets that have no write-only field here). */
   hidden?: readonly string[];
   sealed?: SealedField;
+  /**
+   * Number columns typed with a unit (20M, 100G): given to AdminJS as text, which would otherwise make a number of
+   * what is typed (NaN, then null) before the column's Normalize sees it.
+   */
+  typedAsText?: readonly string[];
   /** Checks the whole record as it will be after a write, for rules across columns. */
   checkRecord?(row: Record<string, unknown>): void;
 }
@@ -135,17 +140,18 @@ export class TableResource extends SqlResource {
       const ref = p.reference();
       const unknownRef = !!ref && !referable.has(ref);
       const hasDefault = defaulted.has(p.path()) && p.isRequired() && !p.isId();
+      const asText = spec.typedAsText?.includes(p.path()) ?? false;
       if (hasDefault) blankable.add(p.path());
       byPath.set(
         p.path(),
-        unknownRef || hasDefault
+        unknownRef || hasDefault || asText
           ? new SqlProperty({
               name: p.path(),
               isId: p.isId(),
               position: p.position(),
               isNullable: !p.isRequired() || hasDefault,
               isEditable: true,
-              type: unknownRef ? 'number' : p.type(),
+              type: unknownRef ? 'number' : asText ? 'string' : p.type(),
               referencedTable: unknownRef ? null : ref,
               availableValues: p.availableValues(),
             })

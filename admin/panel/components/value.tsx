@@ -1,0 +1,46 @@
+/**
+ * A stored number or time as staff read it, in lists and on show pages: bytes and rates in the notation they are
+ * typed in, times in the daemon's zone, durations in h/min/s (the property's `custom.unit`, `custom.timeZone`).
+ */
+import { Box, Label, Text } from '@adminjs/design-system';
+import type { BasePropertyProps } from 'adminjs';
+import React from 'react';
+import { formatTime, readableBytes, readableRate } from '../../../config/units.ts';
+
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  if (h > 0) return `${h} h ${m} min`;
+  return m > 0 ? `${m} min ${s % 60} s` : `${s} s`;
+}
+
+function formatted(raw: unknown, unit: string, timeZone: string | undefined): string {
+  if (raw === null || raw === undefined || raw === '') return '–';
+  if (unit === 'time') return formatTime(raw as string, timeZone);
+  const n = Number(raw);
+  if (!Number.isFinite(n)) return String(raw);
+  if (unit === 'bytes') return readableBytes(n);
+  if (unit === 'rate') return readableRate(n);
+  if (unit === 'duration') return duration(n);
+  if (unit === 'ms') return `${Math.round(n)} ms`;
+  return String(raw);
+}
+
+const Value: React.FC<BasePropertyProps> = ({ property, record, where }) => {
+  const custom = (property.custom ?? {}) as { unit?: string; timeZone?: string };
+  const raw = record?.params[property.path];
+  const text = formatted(raw, custom.unit ?? '', custom.timeZone);
+  const exact = raw === null || raw === undefined ? undefined : String(raw);
+  if (where === 'show') {
+    return (
+      <Box mb="xl">
+        <Label>{property.label}</Label>
+        <Text title={exact}>{text}</Text>
+      </Box>
+    );
+  }
+  return <span title={exact}>{text}</span>;
+};
+
+export default Value;

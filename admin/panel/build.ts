@@ -14,7 +14,7 @@ import type { Operations } from './actions/core.ts';
 import type { AdminjsEnv } from './adminjs-env.ts';
 import { bundleComponents, panelComponents } from './components.ts';
 import { escapeEmbeddedState } from './embedded-state.ts';
-import { panelResources } from './resources/index.ts';
+import { NAVIGATION_ICONS, panelResources } from './resources/index.ts';
 import { ROOT } from './session.ts';
 
 export interface MountDeps {
@@ -58,14 +58,24 @@ const GOOGLE_FONTS = /<link rel="stylesheet" href="https:\/\/fonts\.googleapis\.
 
 /**
  * Where AdminJS's layout falls short: a page title and its action buttons share one row with the buttons unshrinkable,
- * so a long row of actions ran over the title; here the title keeps its width and the buttons wrap below it.
+ * so a long row of actions ran over the title; here the title keeps its width and the buttons wrap below it. And the
+ * sidebar's groups start closed.
  */
-const PANEL_STYLE = `<style>
+const PANEL_HEAD = `<style>
   .adminjs_ActionHeader > :last-child { flex-wrap: wrap; column-gap: 16px; }
   .adminjs_ActionHeader > :last-child > :first-child { flex: 1 0 auto; }
   .adminjs_ActionHeader > :last-child > :last-child { flex: 0 1 auto; min-width: 0; max-width: 100%; }
   .adminjs_ActionHeader > :last-child > :last-child > * { display: flex; flex-wrap: wrap; row-gap: 8px; }
-</style>`;
+</style>
+<script>
+  // The sidebar's groups open on a first visit (AdminJS keeps them closed until clicked); one staff close stays closed.
+  try {
+    const key = 'sidebarElements';
+    const open = JSON.parse(localStorage.getItem(key) || '{}');
+    for (const group of ${JSON.stringify(Object.keys(NAVIGATION_ICONS))}) if (!(group in open)) open[group] = true;
+    localStorage.setItem(key, JSON.stringify(open));
+  } catch {}
+</script>`;
 
 const LABELS = {
   customer: 'Customers',
@@ -116,8 +126,11 @@ const PROPERTIES = {
   calling_station_id: 'Calling-Station-Id',
   nas_port_id: 'NAS-Port-Id',
   nas_address: 'NAS address',
-  input_octets: 'Octets in',
-  output_octets: 'Octets out',
+  // RADIUS's side: input is what the subscriber sent.
+  input_octets: 'Up',
+  output_octets: 'Down',
+  session_time: 'Online for',
+  at: 'Time',
   last_coa_at: 'Last CoA at',
   last_coa_action: 'Last CoA',
   last_coa_outcome: 'Last CoA outcome',
@@ -161,6 +174,7 @@ export async function mountPanel(app: FastifyInstance, deps: MountDeps, env: Adm
         box: deps.box,
         clickhouse: deps.clickhouse,
         value: components.value,
+        auditDiff: components.auditDiff,
         core: {
           db: deps.db,
           operations: deps.operations,
@@ -201,7 +215,7 @@ export async function mountPanel(app: FastifyInstance, deps: MountDeps, env: Adm
     await AdminJSFastify.buildRouter(admin, app);
     app.addHook('onSend', async (_request, reply, payload) =>
       typeof payload === 'string' && String(reply.getHeader('content-type')).startsWith('text/html')
-        ? escapeEmbeddedState(payload.replace(GOOGLE_FONTS, PANEL_STYLE))
+        ? escapeEmbeddedState(payload.replace(GOOGLE_FONTS, PANEL_HEAD))
         : payload,
     );
   } catch (err) {

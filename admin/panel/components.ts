@@ -22,6 +22,8 @@ export interface PanelComponents {
   readonly subscriberOverview: string;
   /** A byte count, rate, time or duration in a list or on a show page (components/value.tsx). */
   readonly value: string;
+  /** An audit row's before and after as one table (components/audit-diff.tsx). */
+  readonly auditDiff: string;
 }
 
 export function panelComponents(): PanelComponents {
@@ -34,7 +36,8 @@ export function panelComponents(): PanelComponents {
   const dashboard = loader.add('Dashboard', at('dashboard'));
   const subscriberOverview = loader.add('SubscriberOverview', at('subscriber-overview'));
   const value = loader.add('Value', at('value'));
-  return { loader, actionForm, dashboard, subscriberOverview, value };
+  const auditDiff = loader.add('AuditDiff', at('audit-diff'));
+  return { loader, actionForm, dashboard, subscriberOverview, value, auditDiff };
 }
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -84,6 +84,18 @@ t.test('the staff panel in Chromium', async (t) => {
     t.ok(cells.includes('20M') && cells.includes('5M'), `the list shows the rates as typed: ${cells.join(' | ')}`);
     t.notOk(cells.includes('20000000'), 'not as a raw count');
 
+    // The audit row of that creation: one table of fields, before and after.
+    await page.goto(`${base}/admin/resources/audit_log`);
+    await page.locator('tr', { hasText: 'plan' }).first().locator('td').nth(1).click();
+    await page.waitForSelector('[data-audit-diff] [data-field="rate_down"]');
+    t.match(
+      await page.textContent('[data-audit-diff] [data-field="rate_down"]'),
+      /rate_down\(none: created\)20000000/,
+      'the audit row shows the change as a table',
+    );
+    t.notMatch(await page.textContent('[data-audit-diff]'), /\[object Object\]/);
+    await page.screenshot({ path: `${shots}/audit.png`, fullPage: true });
+
     await page.goto(`${base}/admin/resources/subscriber/actions/new`);
     await page.fill('input[name="username"]', 'alice');
     await page.fill('input[name="password"]', 'alice-secret-1');
@@ -168,6 +180,8 @@ t.test('the staff panel in Chromium', async (t) => {
         'the page title and the action buttons do not overlap',
       );
       t.ok(await page.locator('.adminjs_Resources').first().isVisible(), 'at 1280 px the sidebar is open');
+      const sidebar = await page.locator('.adminjs_Resources').first().textContent();
+      t.match(sidebar, /Subscribers.*Plans.*Network.*NAS.*Records.*Audit log/s, 'with its groups open');
 
       await page.click('[data-session="lab-1"] a:has-text("Disconnect")');
       await page.click('button[type=submit]');

@@ -14,6 +14,8 @@ interface DashboardData {
     accounting: Array<{ minute: string; start: number; interim: number; stop: number; other: number }> | null;
     authPerMinute: number | null;
     accountingPerMinute: number | null;
+    /** The window of the per-minute figures. */
+    minutes: number;
   };
   rejects: Array<{ reason: string; count: number }> | null;
   fup: {
@@ -83,8 +85,16 @@ const Dashboard: React.FC = () => {
     <Box p="xl" data-dashboard>
       <Box flex flexWrap="wrap">
         <Tile name="online" label="Online sessions" value={data.online.sessions.toLocaleString()} />
-        <Tile name="auth" label="Logins per minute" value={rates.authPerMinute ?? '—'} />
-        <Tile name="accounting" label="Accounting per minute" value={rates.accountingPerMinute ?? '—'} />
+        <Tile
+          name="auth"
+          label={`Logins per minute, last ${rates.minutes} min`}
+          value={rates.authPerMinute === null ? '—' : Math.round(rates.authPerMinute * 10) / 10}
+        />
+        <Tile
+          name="accounting"
+          label={`Accounting per minute, last ${rates.minutes} min`}
+          value={rates.accountingPerMinute === null ? '—' : Math.round(rates.accountingPerMinute * 10) / 10}
+        />
         <Tile name="fup" label="Throttled / blocked" value={`${fup.throttled} / ${fup.blocked}`} />
         <Tile name="devices-down" label="Devices down" value={devicesDown.count} />
       </Box>

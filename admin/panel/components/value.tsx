@@ -2,7 +2,7 @@
  * A stored number or time as staff read it, in lists and on show pages: bytes and rates in the notation they are
  * typed in, times in the daemon's zone, durations in h/min/s (the property's `custom.unit`, `custom.timeZone`).
  */
-import { Box, Label, Text } from '@adminjs/design-system';
+import { ValueGroup } from '@adminjs/design-system';
 import type { BasePropertyProps } from 'adminjs';
 import React from 'react';
 import { formatTime, readableBytes, readableRate } from '../../../config/units.ts';
@@ -34,10 +34,9 @@ const Value: React.FC<BasePropertyProps> = ({ property, record, where }) => {
   const exact = raw === null || raw === undefined ? undefined : String(raw);
   if (where === 'show') {
     return (
-      <Box mb="xl">
-        <Label>{property.label}</Label>
-        <Text title={exact}>{text}</Text>
-      </Box>
+      <ValueGroup label={property.label}>
+        <span title={exact}>{text}</span>
+      </ValueGroup>
     );
   }
   return <span title={exact}>{text}</span>;

@@ -44,6 +44,8 @@ export interface ResourceDeps {
   value?: string;
   /** The zone times are shown in (the daemon's local one by default). */
   timeZone?: string;
+  /** The id of the component showing an audit row's change (components/audit-diff.tsx). */
+  auditDiff?: string;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
@@ -103,7 +105,7 @@ const plan = (row: Record<string, unknown>) => {
   });
 };
 
-function tables(core: CoreActionDeps): TableEntry[] {
+function tables(core: CoreActionDeps, auditDiff: string | undefined): TableEntry[] {
   return [
     {
       id: 'customer',
@@ -162,9 +164,6 @@ function tables(core: CoreActionDeps): TableEntry[] {
         fup_quota: 'bytes',
         fup_throttle_down: 'rate',
         fup_throttle_up: 'rate',
-        session_timeout: 'duration',
-        idle_timeout: 'duration',
-        interim_interval: 'duration',
         created_at: 'time',
         updated_at: 'time',
       },
@@ -250,9 +249,9 @@ function tables(core: CoreActionDeps): TableEntry[] {
         'framed_ip',
         'calling_station_id',
         'started_at',
-        'updated_at',
-        'input_octets',
+        'session_time',
         'output_octets',
+        'input_octets',
         'last_coa_outcome',
       ],
       filterProperties: ['username', 'subscriber_id', 'nas_id', 'framed_ip', 'calling_station_id', 'started_at'],
@@ -325,6 +324,18 @@ function tables(core: CoreActionDeps): TableEntry[] {
       spec: { table: 'audit_log', audit: 'audit_log' },
       listProperties: ['id', 'at', 'actor', 'action', 'resource', 'record_id', 'address'],
       filterProperties: ['actor', 'action', 'resource', 'record_id', 'at'],
+      // One table of the change in place of the two JSON columns.
+      properties: {
+        before: { isVisible: { list: false, show: false, filter: false, edit: false } },
+        ...(auditDiff
+          ? {
+              after: {
+                components: { show: auditDiff },
+                isVisible: { list: false, show: true, filter: false, edit: false },
+              },
+            }
+          : {}),
+      },
       sort: { sortBy: 'at', direction: 'desc' },
     },
   ];
@@ -371,7 +382,8 @@ function standardActions(id: PanelResource, spec: TableSpec | undefined) {
   return actions;
 }
 
-const ICONS = { Subscribers: 'Users', Network: 'Server', Records: 'FileText' } as const;
+/** The sidebar's groups, in order, and their icons. */
+export const NAVIGATION_ICONS = { Subscribers: 'Users', Network: 'Server', Records: 'FileText' } as const;
 
 /** The formatting component on each column with a unit, for lists and show pages (forms keep the stored value). */
 function unitProperties(e: Entry, deps: Pick<ResourceDeps, 'value' | 'timeZone'>): Record<string, PropertyOptions> {
@@ -397,7 +409,7 @@ function optionsOf(
   const sealed = spec?.sealed?.field;
   return {
     id: e.id,
-    navigation: { name: e.navigation, icon: ICONS[e.navigation] },
+    navigation: { name: e.navigation, icon: NAVIGATION_ICONS[e.navigation] },
     listProperties: e.listProperties,
     ...(e.filterProperties ? { filterProperties: e.filterProperties } : {}),
     ...(spec?.editable ? { editProperties: [...Object.keys(spec.editable), ...(sealed ? [sealed] : [])] } : {}),
@@ -422,7 +434,7 @@ function optionsOf(
 
 /** The resources, over the tables @adminjs/sql found (`meta`) and the ledger when ClickHouse is given. */
 export async function panelResources(meta: DatabaseMetadata, deps: ResourceDeps): Promise<ResourceWithOptions[]> {
-  const entries = tables(deps.core);
+  const entries = tables(deps.core, deps.auditDiff);
   const referable = new Set<string>([...entries.map((e) => e.spec.table), 'fup_counter']);
   const { rows } = await deps.db.query<{ table: string; column: string }>(
     `SELECT table_name AS table, column_name AS column FROM information_schema.columns

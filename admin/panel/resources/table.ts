@@ -73,9 +73,15 @@ export function asValidationError(err: unknown, fields: ReadonlySet<string>): Va
   if (isWispdError(err)) {
     if (err.code !== 'WISPD_INVALID_INPUT' && err.code !== 'WISPD_ALREADY_EXISTS' && err.code !== 'WISPD_NOT_FOUND')
       return undefined;
-    const field = String(err.context.field ?? '').replaceAll('-', '_');
+    const named = String(err.context.field ?? '');
+    const field = named.replaceAll('-', '_');
     const base = { message: err.message, type: err.code };
-    return new ValidationError(fields.has(field) ? { [field]: base } : {}, base);
+    // Beside its field, the message need not name the column (staff read the field's label there).
+    const beside = {
+      ...base,
+      message: err.message.startsWith(`${named} `) ? err.message.slice(named.length + 1) : err.message,
+    };
+    return new ValidationError(fields.has(field) ? { [field]: beside } : {}, base);
   }
   const pg = err as { code?: string; column?: string; constraint?: string; detail?: string; message?: string };
   const reasons: Record<string, string> = {
@@ -94,7 +100,8 @@ export function asValidationError(err: unknown, fields: ReadonlySet<string>): Va
   if (!message) return undefined;
   const base = { message, type: `postgres ${pg.code}` };
   const column = pg.code === '23P01' ? (/^static IP/.test(message) ? 'static_ip' : 'address') : pg.column;
-  return new ValidationError(column && fields.has(column) ? { [column]: base } : {}, base);
+  const beside = pg.code === '23502' ? { ...base, message: 'is required' } : base;
+  return new ValidationError(column && fields.has(column) ? { [column]: beside } : {}, base);
 }
 
 export class TableResource extends SqlResource {

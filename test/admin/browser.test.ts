@@ -154,8 +154,11 @@ t.test('the staff panel in Chromium', async (t) => {
       t.equal(interim.code, 'Accounting-Response');
       await eventually(() => nas.received().find((p) => p.type === 'CoA-Request'), 20_000);
 
-      // A row opens the subscriber's page.
+      // A row opens the subscriber's page; its MAC, typed in another notation, reads as aa:bb:….
+      const bound = await run('subscriber', 'set', 'alice', '--mac', 'AA-BB-CC-00-11-22');
+      t.equal(bound.code, 0, bound.stderr);
       await page.goto(`${base}/admin/resources/subscriber?filters.username=alice`);
+      await page.locator('tr', { hasText: 'aa:bb:cc:00:11:22' }).first().waitFor();
       await page.getByText('alice', { exact: true }).first().click();
       await page.waitForSelector('[data-session="lab-1"]');
       await page.waitForSelector('[data-state="throttled"]');

@@ -1,11 +1,12 @@
 /**
  * A stored number or time as staff read it, in lists and on show pages: bytes and rates in the notation they are
- * typed in, times in the daemon's zone, durations in h/min/s (the property's `custom.unit`, `custom.timeZone`).
+ * typed in, times in the daemon's zone, durations in h/min/s, MAC addresses as aa:bb:cc:dd:ee:ff (the property's `custom.unit`, `custom.timeZone`).
  */
 import { ValueGroup } from '@adminjs/design-system';
 import type { BasePropertyProps } from 'adminjs';
 import React from 'react';
 import { formatTime, readableBytes, readableRate } from '../../../config/units.ts';
+import { formatMac, normalizeMac } from '../../../daemon/lib/mac.ts';
 
 export function duration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
@@ -18,6 +19,11 @@ export function duration(seconds: number): string {
 function formatted(raw: unknown, unit: string, timeZone: string | undefined): string {
   if (raw === null || raw === undefined || raw === '') return '–';
   if (unit === 'time') return formatTime(raw as string, timeZone);
+  if (unit === 'mac') {
+    // Stored as 12 digits, reported by NAS in their own notation: one notation on every page.
+    const mac = normalizeMac(String(raw));
+    return mac ? formatMac(mac) : String(raw);
+  }
   const n = Number(raw);
   if (!Number.isFinite(n)) return String(raw);
   if (unit === 'bytes') return readableBytes(n);

@@ -77,7 +77,7 @@ interface Entry {
   units?: Record<string, Unit>;
 }
 
-type Unit = 'bytes' | 'rate' | 'time' | 'duration' | 'ms';
+type Unit = 'bytes' | 'rate' | 'time' | 'duration' | 'ms' | 'mac';
 
 interface TableEntry extends Entry {
   spec: TableSpec;
@@ -128,7 +128,7 @@ function tables(core: CoreActionDeps, auditDiff: string | undefined): TableEntry
     },
     {
       id: 'subscriber',
-      units: { expires_at: 'time', created_at: 'time', updated_at: 'time' },
+      units: { expires_at: 'time', created_at: 'time', updated_at: 'time', mac: 'mac' },
       navigation: 'Subscribers',
       spec: {
         table: 'subscriber',
@@ -235,6 +235,7 @@ function tables(core: CoreActionDeps, auditDiff: string | undefined): TableEntry
       id: 'radius_session',
       units: {
         started_at: 'time',
+        calling_station_id: 'mac',
         updated_at: 'time',
         last_coa_at: 'time',
         input_octets: 'bytes',
@@ -261,7 +262,7 @@ function tables(core: CoreActionDeps, auditDiff: string | undefined): TableEntry
     },
     {
       id: 'device',
-      units: { status_since: 'time', last_poll_at: 'time', created_at: 'time', updated_at: 'time' },
+      units: { status_since: 'time', last_poll_at: 'time', created_at: 'time', updated_at: 'time', mac: 'mac' },
       navigation: 'Network',
       spec: {
         table: 'device',

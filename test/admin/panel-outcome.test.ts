@@ -1,7 +1,7 @@
 // What the panel tells a person after a core action: each CoA with its NAS, session, outcome (and Error-Cause),
 // attempts and time; success only when the NAS acknowledged (or acknowledged the fallback); usage after a top-up.
 import t from 'tap';
-import { acknowledged, approxBytes, describeCoa, describeUsage, outcomes } from '../../admin/panel/actions/outcome.ts';
+import { acknowledged, describeCoa, describeUsage, outcomes } from '../../admin/panel/actions/outcome.ts';
 import type { CoaResult } from '../../daemon/coa/index.ts';
 
 const result = (over: Partial<CoaResult>): CoaResult => ({
@@ -56,10 +56,6 @@ t.test('CoA outcomes in words', async (t) => {
 });
 
 t.test('usage in words', async (t) => {
-  t.equal(approxBytes(0), '0 B');
-  t.equal(approxBytes(1536), '1.5 KiB');
-  t.equal(approxBytes(6 * 2 ** 30), '6 GiB');
-  t.equal(approxBytes(123.4 * 2 ** 30), '123.4 GiB');
   const usage = {
     username: 'tina',
     period: 'month',
@@ -73,7 +69,7 @@ t.test('usage in words', async (t) => {
     state: 'none' as const,
   };
   t.same(describeUsage('Top-up applied', usage), {
-    message: 'Top-up applied: 512 MiB used of 1 GiB this month (50 %, no restriction).',
+    message: 'Top-up applied: 512M used of 1G this month (50 %, no restriction).',
     type: 'success',
   });
   t.same(describeUsage('Reset', undefined), { message: 'Reset.', type: 'success' });

@@ -3,7 +3,7 @@
  * outcome (ack, nak with its Error-Cause, timeout), attempts and time; a usage after a top-up or a reset.
  */
 
-import { formatRate } from '../../../config/units.ts';
+import { formatRate, readableBytes } from '../../../config/units.ts';
 import { noAnswerHint } from '../../../daemon/coa/hints.ts';
 import type { CoaResult } from '../../../daemon/coa/index.ts';
 import type { Usage } from '../../../daemon/policy/fup/index.ts';
@@ -35,23 +35,11 @@ export function describeCoa(done: string, results: readonly CoaResult[]): Notice
   return { message: `${done}. ${results.map(describeResult).join('. ')}.${hints}`, type: ok ? 'success' : 'error' };
 }
 
-/** 1.5 × 2^30 → "1.5 GiB": rounded, as a person reads a counter (config/units.ts formats exactly, for config). */
-export function approxBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${i === 0 ? v : Number(v.toFixed(v < 10 ? 2 : 1))} ${units[i]}`;
-}
-
 export function describeUsage(done: string, usage: Usage | undefined): Notice {
   if (!usage) return { message: `${done}.`, type: 'success' };
   const state = usage.state === 'none' ? 'no restriction' : usage.state;
   return {
-    message: `${done}: ${approxBytes(usage.bytes)} used of ${approxBytes(usage.limit)} this ${usage.period} (${Math.round(usage.percent)} %, ${state}).`,
+    message: `${done}: ${readableBytes(usage.bytes)} used of ${readableBytes(usage.limit)} this ${usage.period} (${Math.round(usage.percent)} %, ${state}).`,
     type: 'success',
   };
 }

@@ -167,6 +167,21 @@ t.test('Suspend and Resume a subscriber; in bulk from the list', async (t) => {
 
 t.test('Top-up and Reset FUP answer with the usage', async (t) => {
   const tina = await idOf('subscriber', 'tina');
+  // Top-up and Reset FUP are offered only where the plan has fair usage, on the record's page and in the list.
+  const buttons = async (id: string) =>
+    ((await call(admin, `subscriber/records/${id}/show`)).body.record.recordActions as Array<{ name: string }>).map(
+      (a) => a.name,
+    );
+  t.ok((await buttons(tina)).includes('topup'), "a capped plan's subscriber has Top-up");
+  const alice = await idOf('subscriber', 'alice');
+  t.notOk((await buttons(alice)).includes('topup'), 'one on a plan without FUP does not');
+  t.notOk((await buttons(alice)).includes('resetFup'));
+  const listed = (await call(admin, 'subscriber/actions/list')).body.records as Array<{
+    params: { username: string };
+    recordActions: Array<{ name: string }>;
+  }>;
+  const offered = (u: string) => listed.find((r) => r.params.username === u)!.recordActions.map((a) => a.name);
+  t.ok(offered('tina').includes('resetFup') && !offered('alice').includes('resetFup'), 'the list offers the same');
   const res = await eventually(async () => {
     const r = await call(admin, `subscriber/records/${tina}/topup`, { bytes: '5G', kind: 'bonus' });
     return r.body.notice?.type === 'success' ? r : undefined;

@@ -5,7 +5,7 @@
  * what the core did (each CoA with its outcome: ack, nak and its Error-Cause, timeout), and each action leaves an
  * audit row with who, what, before and after.
  */
-import type { Action, ActionContext, ActionRequest, ActionResponse, BaseRecord } from 'adminjs';
+import type { Action, ActionContext, ActionRequest, ActionResponse, After, BaseRecord } from 'adminjs';
 import { parseRate } from '../../../config/units.ts';
 import type { CoaResult } from '../../../daemon/coa/index.ts';
 import type { ControlServer } from '../../../daemon/control/server.ts';
@@ -292,8 +292,39 @@ const changeRate: CoreSpec = {
 };
 
 /** The core actions of the subscriber resource (record and bulk). */
+const FUP_ACTIONS: ReadonlySet<string> = new Set(['topup', 'resetFup']);
+
+/** The plans with fair usage (as `rulesOf` reads a plan: its rules, or a quota with a period). */
+const FUP_PLANS_SQL = `SELECT id FROM plan WHERE fup_rules IS NOT NULL OR (fup_quota IS NOT NULL AND fup_period IS NOT NULL)`;
+
+interface ShownRecord {
+  params: Record<string, unknown>;
+  recordActions?: Array<{ name: string }>;
+}
+
+/**
+ * Top-up and Reset FUP are offered only to subscribers whose plan has fair usage: taken out of each record's buttons
+ * after the page's records are read (AdminJS's `isVisible` cannot read the plan).
+ */
+const offerFupOnlyWithFup =
+  (db: Queryable): After<ActionResponse> =>
+  async (response) => {
+    const r = response as { record?: ShownRecord; records?: ShownRecord[] };
+    const records = [...(r.record ? [r.record] : []), ...(r.records ?? [])];
+    if (records.length === 0) return response;
+    const { rows } = await db.query<{ id: number }>(FUP_PLANS_SQL);
+    const withFup = new Set(rows.map((row) => Number(row.id)));
+    for (const rec of records) {
+      if (!rec.recordActions || withFup.has(Number(rec.params.plan_id))) continue;
+      rec.recordActions = rec.recordActions.filter((a) => !FUP_ACTIONS.has(a.name));
+    }
+    return response;
+  };
+
 export function subscriberActions(deps: CoreActionDeps): Record<string, Partial<Action<ActionResponse>>> {
+  const fupOnly = offerFupOnlyWithFup(deps.db);
   return {
+    list: { isAccessible: accessibleFor('subscriber', 'list'), after: fupOnly },
     // The page support reads on a call; it reads its data from /admin/api/views/subscriber/:username.
     ...(deps.overview
       ? {
@@ -301,6 +332,7 @@ export function subscriberActions(deps: CoreActionDeps): Record<string, Partial<
           show: {
             component: deps.overview,
             isAccessible: accessibleFor('subscriber', 'show'),
+            after: fupOnly,
           },
           overview: {
             actionType: 'record' as const,

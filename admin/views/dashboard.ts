@@ -54,6 +54,8 @@ export interface TopUser {
 }
 
 export interface Dashboard {
+  /** The zone the minutes and days are in (the daemon's). */
+  timeZone: string;
   online: { sessions: number; source: 'counters' | 'postgres' };
   /** The RADIUS listener's counters since the daemon started; null without them. */
   radius: { accessRequests: number; accountingRequests: number; accepts: number; rejects: number } | null;
@@ -259,6 +261,7 @@ export async function dashboard(deps: ViewsDeps, opts: DashboardOptions = {}): P
     rows === null ? null : Math.round((rows.reduce((a, r) => a + f(r), 0) / minutes) * 100) / 100;
 
   return {
+    timeZone: tz,
     online:
       liveCount === undefined
         ? { sessions: c.sessions ?? 0, source: 'postgres' }

@@ -175,6 +175,7 @@ t.test('the staff panel in Chromium', async (t) => {
         /lab-ccr.*100\.64\.0\.10/s,
         'online now, with NAS and IP',
       );
+      await page.waitForSelector('[data-section="Usage, last 30 days"] text[data-label="today"]');
       await page.screenshot({ path: `${shots}/subscriber.png`, fullPage: true });
       const title = await page.locator('.adminjs_ActionHeader h2').first().boundingBox();
       const firstButton = await page.locator('.adminjs_ActionHeader .adminjs_ButtonGroupItem').first().boundingBox();
@@ -196,7 +197,19 @@ t.test('the staff panel in Chromium', async (t) => {
 
       await page.goto(`${base}/admin`);
       await page.waitForSelector('[data-tile="online"]');
+      await page.waitForSelector('svg text[data-label]');
       await page.screenshot({ path: `${shots}/dashboard.png`, fullPage: true });
+      const clipped = await page.$$eval('svg', (svgs) =>
+        svgs.flatMap((svg) => {
+          const box = svg.getBoundingClientRect();
+          return [...svg.querySelectorAll('text')]
+            .map((text) => ({ text: text.textContent, r: text.getBoundingClientRect() }))
+            .filter(({ r }) => r.left < box.left - 0.5 || r.right > box.right + 0.5)
+            .map(({ text }) => text);
+        }),
+      );
+      t.same(clipped, [], 'no chart label runs past its chart');
+      t.match(await page.textContent('[data-tile="auth"]'), /Logins per minute, last 15 min/, 'over what window');
       t.match(await page.textContent('[data-tile="online"]'), /Online sessions/, 'the dashboard');
       t.ok(
         statSync(`${shots}/subscriber.png`).size > 10_000 && statSync(`${shots}/dashboard.png`).size > 10_000,

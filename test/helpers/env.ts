@@ -23,8 +23,19 @@ export const randomId = (): string => randomBytes(5).toString('hex');
 
 export function tmpDir(t: Teardown, prefix = 'wispd-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  // Retried: an embedded store's background threads (chDB merges) may still be writing as it is removed (ENOTEMPTY).
-  t.teardown(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }));
+  // Retried: an embedded store's background threads (chDB merges) may still be writing as it is removed (ENOTEMPTY),
+  // for seconds on a loaded machine; what is still busy then is removed as the test process exits.
+  t.teardown(() => {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 30, retryDelay: 100 });
+    } catch {
+      process.once('exit', () => {
+        try {
+          rmSync(dir, { recursive: true, force: true });
+        } catch {}
+      });
+    }
+  });
   return dir;
 }
 

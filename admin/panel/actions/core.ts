@@ -334,8 +334,10 @@ export function subscriberActions(deps: CoreActionDeps): Record<string, Partial<
             isAccessible: accessibleFor('subscriber', 'show'),
             after: fupOnly,
           },
+          // The same page under its older address; no button of its own beside Show's.
           overview: {
             actionType: 'record' as const,
+            isVisible: false,
             icon: 'Activity',
             component: deps.overview,
             showInDrawer: false,

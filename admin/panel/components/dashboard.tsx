@@ -5,10 +5,13 @@
  */
 import { Box, H2, H5, Link, MessageBox, Table, TableBody, TableCell, TableRow, Text } from '@adminjs/design-system';
 import React, { useEffect, useState } from 'react';
-import { ago, BarChart, bytes } from './charts.tsx';
+import { formatTime } from '../../../config/units.ts';
+import { ago, BarChart, bytes, RankedBars } from './charts.tsx';
 
 interface DashboardData {
   online: { sessions: number };
+  /** The daemon's zone: minutes and days are shown in it. */
+  timeZone: string;
   rates: {
     auth: Array<{ minute: string; accepts: number; rejects: number }> | null;
     accounting: Array<{ minute: string; start: number; interim: number; stop: number; other: number }> | null;
@@ -102,9 +105,12 @@ const Dashboard: React.FC = () => {
         <Panel title="Logins per minute">
           {rates.auth ? (
             <BarChart
-              bars={rates.auth.map((m) => ({ label: m.minute.slice(11, 16), values: [m.accepts, m.rejects] }))}
+              bars={rates.auth.map((m) => ({
+                label: formatTime(m.minute, data.timeZone).slice(11, 16),
+                values: [m.accepts, m.rejects],
+              }))}
               series={['accepted', 'rejected']}
-              format={(n) => String(Math.round(n))}
+              format={(n) => String(Math.round(n * 10) / 10)}
             />
           ) : (
             <Text>Not available now (ClickHouse).</Text>
@@ -114,11 +120,11 @@ const Dashboard: React.FC = () => {
           {rates.accounting ? (
             <BarChart
               bars={rates.accounting.map((m) => ({
-                label: m.minute.slice(11, 16),
+                label: formatTime(m.minute, data.timeZone).slice(11, 16),
                 values: [m.interim, m.start + m.stop + m.other],
               }))}
               series={['interim updates', 'starts, stops and others']}
-              format={(n) => String(Math.round(n))}
+              format={(n) => String(Math.round(n * 10) / 10)}
             />
           ) : (
             <Text>Not available now (ClickHouse).</Text>
@@ -126,11 +132,7 @@ const Dashboard: React.FC = () => {
         </Panel>
         <Panel title="Rejects by reason, 24 hours">
           {rejects && rejects.length > 0 ? (
-            <BarChart
-              bars={rejects.map((r) => ({ label: r.reason, values: [r.count] }))}
-              series={['rejects']}
-              format={(n) => String(n)}
-            />
+            <RankedBars items={rejects.map((r) => ({ label: r.reason, value: r.count }))} format={String} />
           ) : (
             <Text>No rejects.</Text>
           )}

@@ -21,6 +21,7 @@ import type { ActionProps } from 'adminjs';
 import React, { useEffect, useState } from 'react';
 import { formatTime } from '../../../config/units.ts';
 import { noAnswerHint } from '../../../daemon/coa/hints.ts';
+import { formatMac } from '../../../daemon/lib/mac.ts';
 import { ago, BarChart, bytes, rate } from './charts.tsx';
 
 interface Overview {
@@ -157,7 +158,7 @@ const SubscriberOverviewPage: React.FC<ActionProps> = ({ record }) => {
         <Text>
           Plan <b>{plan.name}</b>: {rate(plan.rateDown)} down / {rate(plan.rateUp)} up
           {s.staticIp ? ` · static IP ${s.staticIp}` : ''}
-          {s.mac ? ` · bound to ${s.mac}` : ''}
+          {s.mac ? ` · bound to ${formatMac(s.mac)}` : ''}
           {s.expiresAt ? ` · expires ${formatTime(s.expiresAt, timeZone)}` : ''}
         </Text>
       </Box>
@@ -221,7 +222,10 @@ const SubscriberOverviewPage: React.FC<ActionProps> = ({ record }) => {
         {usage ? (
           <>
             <BarChart
-              bars={usage.days.map((d) => ({ label: d.day.slice(5), values: [d.outputOctets, d.inputOctets] }))}
+              bars={usage.days.map((d, i) => ({
+                label: i === usage.days.length - 1 ? 'today' : d.day.slice(5),
+                values: [d.outputOctets, d.inputOctets],
+              }))}
               series={['download', 'upload']}
               format={bytes}
             />

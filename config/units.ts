@@ -68,6 +68,9 @@ export const readableBytes = (bytes: number): string => readable(bytes, 1024, ['
 /** 20 000 000 → "20M", 1 536 000 → "1.54M": bits per second in the notation of `parseRate`, rounded as above. */
 export const readableRate = (bps: number): string => readable(bps, 1000, ['', 'k', 'M', 'G', 'T']);
 
+/** The process's IANA zone: the daemon's, which FUP periods, usage days and shown times are in. */
+export const localTimeZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone;
+
 const timeFormats = new Map<string, Intl.DateTimeFormat>();
 
 /**

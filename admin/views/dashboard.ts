@@ -8,9 +8,10 @@
  * these queries stay on the last minutes or the last day.
  */
 
+import { localTimeZone } from '../../config/units.ts';
 import { periodStart, restrictionAt } from '../../daemon/model/fup-rules.ts';
 import { currentLevel, type PlanFupColumns, rulesCache } from '../../daemon/policy/fup/tables.ts';
-import { iso, localTimeZone, num, section, type Unavailable, type ViewsDeps } from './deps.ts';
+import { iso, num, section, type Unavailable, type ViewsDeps } from './deps.ts';
 
 export interface MinuteAuth {
   /** The minute's start, ISO 8601. */

@@ -35,8 +35,6 @@ export interface Unavailable {
   message: string;
 }
 
-export const localTimeZone = (): string => Intl.DateTimeFormat().resolvedOptions().timeZone;
-
 /** ClickHouse answers 64-bit integers as strings (output_format_json_quote_64bit_integers); byte counts fit a double. */
 export const num = (v: string | number | null | undefined): number => (v === null || v === undefined ? 0 : Number(v));
 

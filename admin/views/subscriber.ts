@@ -5,6 +5,7 @@
  * (`ORDER BY (username, ts…)`).
  */
 
+import { localTimeZone } from '../../config/units.ts';
 import { notFound } from '../../daemon/model/db.ts';
 import { type FupRules, periodStart, restrictionAt } from '../../daemon/model/fup-rules.ts';
 import { type SubscriberStatus, validateUsername } from '../../daemon/model/subscriber.ts';
@@ -16,7 +17,7 @@ import {
   usageFromTables,
 } from '../../daemon/policy/fup/tables.ts';
 import { type DayUsage, dailyUsage } from '../../daemon/radius/accounting/usage.ts';
-import { iso, localTimeZone, num, section, type Unavailable, type ViewsDeps } from './deps.ts';
+import { iso, num, section, type Unavailable, type ViewsDeps } from './deps.ts';
 
 export interface OnlineSession {
   nas: string;

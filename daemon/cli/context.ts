@@ -13,6 +13,7 @@ import { Lifecycle } from '../lifecycle.ts';
 import { type Actor, audited } from '../model/audit.ts';
 import type { Queryable } from '../model/db.ts';
 import { loadSecretBox, type SecretBox } from '../security/secret-box.ts';
+import { type ClickhouseStore, createClickhouse } from '../store/clickhouse/index.ts';
 import { DataDir } from '../store/datadir.ts';
 import { coreMigrations, createPostgres, type PostgresStore } from '../store/postgres/index.ts';
 import { type GlobalOptions, load } from './load.ts';
@@ -106,6 +107,25 @@ export async function withRecords<T>(
   } finally {
     await lifecycle.stop();
     dataDir.release();
+  }
+}
+
+/**
+ * Runs `fn` against the configured ClickHouse, opened by this process: a server directly; the embedded chDB only when
+ * no daemon holds the data directory (ask the daemon over its control socket first).
+ */
+export async function withClickhouse<T>(
+  config: Config,
+  dataDir: DataDir,
+  fn: (ch: ClickhouseStore) => Promise<T>,
+): Promise<T> {
+  if (config.clickhouse.url === '') dataDir.acquireOrThrow();
+  const ch = createClickhouse(config.clickhouse, { log: createLogger({ level: 'warn' }, { fd: 2 }), dataDir });
+  await ch.start();
+  try {
+    return await fn(ch);
+  } finally {
+    await ch.stop();
   }
 }
 

@@ -6,13 +6,11 @@ import { formatTime } from '../../config/units.ts';
 import { DEVICE_ROLES, type SnmpCredentials } from '../../contracts/telemetry/index.ts';
 import { control, notRunning } from '../control/client.ts';
 import { type LatestValue, latestValues } from '../ingest/latest-samples.ts';
-import { createLogger } from '../lib/log.ts';
 import { formatMac } from '../lib/mac.ts';
 import { invalid } from '../model/db.ts';
 import { addDevice, type Device, getDevice, listDevices, removeDevice } from '../model/device.ts';
-import { createClickhouse } from '../store/clickhouse/index.ts';
 import type { DataDir } from '../store/datadir.ts';
-import { printTable, readRecords, withRecords } from './context.ts';
+import { printTable, readRecords, withClickhouse, withRecords } from './context.ts';
 import { globals, seconds } from './options.ts';
 
 /** "sha:secret" → protocol and key. */
@@ -63,22 +61,14 @@ const deviceRow = (d: Device) => ({
  * over its control socket) or, when no daemon runs, is opened here.
  */
 async function latest(config: Config, dataDir: DataDir, device: string): Promise<LatestValue[]> {
-  const log = createLogger({ level: 'warn' }, { fd: 2 });
   if (config.clickhouse.url === '') {
     try {
       return await control<LatestValue[]>(dataDir, 'device.latest', { device });
     } catch (err) {
       if (!notRunning(err)) throw err;
-      dataDir.acquireOrThrow();
     }
   }
-  const ch = createClickhouse(config.clickhouse, { log, dataDir });
-  await ch.start();
-  try {
-    return await latestValues(ch, device);
-  } finally {
-    await ch.stop();
-  }
+  return withClickhouse(config, dataDir, (ch) => latestValues(ch, device));
 }
 
 export function registerDeviceCommands(program: Command): void {

@@ -4,14 +4,12 @@ import { formatRate, parseRate, readableBytes } from '../../config/units.ts';
 import { noAnswerHint } from '../coa/hints.ts';
 import type { CoaResult } from '../coa/index.ts';
 import { control, notRunning } from '../control/client.ts';
-import { createLogger } from '../lib/log.ts';
 import { invalid } from '../model/db.ts';
 import type { Usage } from '../policy/fup/index.ts';
 import { storedUsage, type UsageReport } from '../policy/fup/report.ts';
-import { createClickhouse } from '../store/clickhouse/index.ts';
 import { DataDir } from '../store/datadir.ts';
 import type { QuarantinedRow } from '../store/quarantine.ts';
-import { cliActor, readRecords } from './context.ts';
+import { cliActor, readRecords, withClickhouse } from './context.ts';
 import { load } from './load.ts';
 import { globals } from './options.ts';
 
@@ -81,17 +79,9 @@ async function usageReport(cmd: Command, username: string): Promise<UsageReport>
   } catch (err) {
     if (!notRunning(err)) throw err;
   }
-  return readRecords(opts, async ({ config, db, dataDir }) => {
-    const log = createLogger({ level: 'warn' }, { fd: 2 });
-    if (config.clickhouse.url === '') dataDir.acquireOrThrow();
-    const ch = createClickhouse(config.clickhouse, { log, dataDir });
-    await ch.start();
-    try {
-      return await storedUsage(db, ch, username, Date.now());
-    } finally {
-      await ch.stop();
-    }
-  });
+  return readRecords(opts, ({ config, db, dataDir }) =>
+    withClickhouse(config, dataDir, (ch) => storedUsage(db, ch, username, Date.now())),
+  );
 }
 
 async function usageCommand(cmd: Command, op: string, args: Record<string, unknown>, json: boolean): Promise<void> {

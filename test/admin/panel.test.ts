@@ -1,8 +1,6 @@
 // The panel's app at route level (fastify.inject) on a real PostgreSQL (PGlite, or DATABASE_URL's server): probes
 // and metrics, login with its cookie, failures that all look alike, the failure limit, session expiry on a clock the
 // test moves, logout, every role allowed or refused per the permission table, and the audit row of each write.
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import t from 'tap';
 import { type AdminApp, buildAdminApp } from '../../admin/app.ts';
 import { createAdminServer } from '../../admin/index.ts';
@@ -13,7 +11,7 @@ import { isWispdError } from '../../daemon/lib/errors.ts';
 import { listAudit } from '../../daemon/model/audit.ts';
 import { createStaff, STAFF_ROLES, type StaffRole } from '../../daemon/model/staff.ts';
 import { createPostgres } from '../../daemon/store/postgres/index.ts';
-import { silentLog } from '../helpers/env.ts';
+import { capturedLog, silentLog } from '../helpers/env.ts';
 import { parseExposition } from '../helpers/prometheus.ts';
 import { testDataDir, testPostgres } from '../helpers/stores.ts';
 
@@ -58,16 +56,7 @@ await t.test('the component: off when listen is empty, on a port, the hint while
   t.equal(off.describe(), 'staff panel off');
   await off.stop();
 
-  const lines: Array<{ msg: string; level: number }> = [];
-  const capture = pino(
-    { level: 'info' },
-    new Writable({
-      write(chunk, _enc, done) {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    }),
-  );
+  const { log: capture, lines } = capturedLog();
   const server = createAdminServer(
     { ...config, listen: '127.0.0.1:0' },
     { log: capture, postgres, ready: () => true, counters: () => daemonCounters },

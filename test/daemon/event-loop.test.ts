@@ -1,9 +1,8 @@
 // The event-loop monitor warns about stalls while the daemon serves, not about the boot's own work (imports, the
 // panel's build), which is logged at debug once ready.
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import t from 'tap';
 import { createEventLoopMonitor } from '../../daemon/event-loop.ts';
+import { capturedLog } from '../helpers/env.ts';
 
 const block = (ms: number) => {
   const until = performance.now() + ms;
@@ -12,16 +11,7 @@ const block = (ms: number) => {
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 t.test('a stall during the boot is not a warning; one after ready is', async (t) => {
-  const lines: Array<{ level: number; msg: string; boot?: boolean }> = [];
-  const log = pino(
-    { level: 'debug' },
-    new Writable({
-      write(chunk, _enc, done) {
-        lines.push(JSON.parse(String(chunk)));
-        done();
-      },
-    }),
-  );
+  const { log, lines } = capturedLog('debug');
   const monitor = createEventLoopMonitor(log, 100, 50);
   await monitor.start();
   t.teardown(() => monitor.stop());

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig } from '../../config/load.ts';
@@ -18,6 +19,27 @@ interface Teardown {
 export const repoRoot = new URL('../../', import.meta.url).pathname.replace(/\/$/, '');
 
 export const silentLog = (): Logger => pino({ level: 'silent' });
+
+export interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** A logger whose lines are kept, parsed, in `lines`. */
+export function capturedLog(level = 'info'): { log: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const log = pino(
+    { level },
+    new Writable({
+      write(chunk, _enc, done) {
+        lines.push(JSON.parse(String(chunk)));
+        done();
+      },
+    }),
+  );
+  return { log, lines };
+}
 
 export const randomId = (): string => randomBytes(5).toString('hex');
 

@@ -3,8 +3,10 @@
  * and every action's `isAccessible` from admin/permissions.ts. There is no customer table yet (the CRM plugin will
  * add customers), so there is no customer resource.
  */
+
 import type { DatabaseMetadata } from '@adminjs/sql';
 import type { Action, ActionResponse, After, Before, PropertyOptions, ResourceWithOptions } from 'adminjs';
+import { localTimeZone } from '../../../config/units.ts';
 import { DEVICE_ROLES } from '../../../contracts/telemetry/index.ts';
 import type { Transactional } from '../../../daemon/model/audit.ts';
 import { invalid } from '../../../daemon/model/db.ts';
@@ -83,7 +85,16 @@ interface TableEntry extends Entry {
   spec: TableSpec;
 }
 
-const RATE_COLUMNS = ['rate_down', 'rate_up', 'burst_down', 'burst_up', 'fup_throttle_down', 'fup_throttle_up'];
+/** Units typed with a letter (20M, 100G): such a column is a text field in forms, with how to write it. */
+const TYPED: Partial<Record<Unit, string>> = {
+  rate: 'As the subscriber sees it: 20M, 512k, 1.5G (bit/s)',
+  bytes: 'A size in binary units: 100G, 500M',
+};
+
+const typedColumns = (e: TableEntry): string[] =>
+  Object.entries(e.units ?? {})
+    .filter(([column, unit]) => TYPED[unit] && e.spec.editable?.[column])
+    .map(([column]) => column);
 
 const plan = (row: Record<string, unknown>) => {
   const n = (k: string) => (row[k] === null || row[k] === undefined ? null : Number(row[k]));
@@ -190,15 +201,11 @@ function tables(core: CoreActionDeps, auditDiff: string | undefined): TableEntry
           currency: text('currency', { pattern: /^[A-Z]{3}$/, reason: 'an ISO 4217 code such as USD or EUR' }),
           sla_target: decimal('sla_target', { nullable: true, min: 0.001, max: 100 }),
         },
-        typedAsText: RATE_COLUMNS.concat('fup_quota'),
         checkRecord: plan,
       },
       listProperties: ['id', 'name', 'rate_down', 'rate_up', 'fup_quota', 'fup_period', 'price_cents', 'sla_target'],
       properties: {
         fup_period: { availableValues: values(FUP_PERIODS) },
-        ...Object.fromEntries(
-          RATE_COLUMNS.map((c) => [c, { description: 'As the subscriber sees it: 20M, 512k, 1.5G (bit/s)' }]),
-        ),
         fup_quota: { description: 'Bytes per period, both directions: 100G, 500M' },
       },
       titleProperty: 'name',
@@ -389,11 +396,12 @@ export const NAVIGATION_ICONS = { Subscribers: 'Users', Network: 'Server', Recor
 /** The formatting component on each column with a unit, for lists and show pages (forms keep the stored value). */
 function unitProperties(e: Entry, deps: Pick<ResourceDeps, 'value' | 'timeZone'>): Record<string, PropertyOptions> {
   if (!deps.value || !e.units) return {};
-  const timeZone = deps.timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const timeZone = deps.timeZone ?? localTimeZone();
   return Object.fromEntries(
     Object.entries(e.units).map(([column, unit]) => [
       column,
       {
+        ...(TYPED[unit] ? { description: TYPED[unit] } : {}),
         ...e.properties?.[column],
         components: { list: deps.value!, show: deps.value! },
         custom: { unit, timeZone },
@@ -443,7 +451,13 @@ export async function panelResources(meta: DatabaseMetadata, deps: ResourceDeps)
   );
   const defaulted = (table: string) => new Set(rows.filter((r) => r.table === table).map((r) => r.column));
   const out: ResourceWithOptions[] = entries.map((e) => ({
-    resource: new TableResource(meta.table(e.spec.table), e.spec, deps, referable, defaulted(e.spec.table)),
+    resource: new TableResource(
+      meta.table(e.spec.table),
+      { ...e.spec, typedAsText: typedColumns(e) },
+      deps,
+      referable,
+      defaulted(e.spec.table),
+    ),
     options: optionsOf(e, deps, e.spec),
   }));
   out.push({

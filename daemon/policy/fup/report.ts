@@ -2,13 +2,14 @@
  * What `wispd usage` answers: a plan with fair usage reports its counter (the engine's when the daemon runs, its
  * tables' otherwise); a plan without reports the traffic of the subscriber's billing cycle from accounting.
  */
+import { localTimeZone } from '../../../config/units.ts';
 import { notFound, type Queryable } from '../../model/db.ts';
-import { nextPeriodStart, periodStart } from '../../model/fup-rules.ts';
+import { nextPeriodStart, periodStart, rulesOf } from '../../model/fup-rules.ts';
 import { validateUsername } from '../../model/subscriber.ts';
 import { dailyUsage } from '../../radius/accounting/usage.ts';
 import type { ClickhouseStore } from '../../store/clickhouse/index.ts';
 import type { Usage } from './index.ts';
-import { rulesCache, usageFromTables } from './tables.ts';
+import { usageFromTables } from './tables.ts';
 
 export interface FupUsage extends Usage {
   fup: true;
@@ -46,8 +47,7 @@ export async function cycleUsage(
   const today = new Date(at.getFullYear(), at.getMonth(), at.getDate());
   // Rounded: a day across a DST change is 23 or 25 hours long.
   const days = Math.round((today.getTime() - start.getTime()) / DAY_MS) + 1;
-  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const list = await dailyUsage(ch, sub.username, { now, days, tz });
+  const list = await dailyUsage(ch, sub.username, { now, days, tz: localTimeZone() });
   const inputOctets = list.reduce((a, d) => a + d.inputOctets, 0);
   const outputOctets = list.reduce((a, d) => a + d.outputOctets, 0);
   return {
@@ -64,7 +64,7 @@ export async function cycleUsage(
 }
 
 const SUBSCRIBER_SQL = `
-SELECT s.username, s.cycle_day AS "cycleDay", p.id AS "planId", p.name AS plan, p.fup_quota::float8 AS "fupQuota",
+SELECT s.username, s.cycle_day AS "cycleDay", p.name AS plan, p.fup_quota::float8 AS "fupQuota",
   p.fup_period AS "fupPeriod", p.fup_throttle_down::float8 AS "fupThrottleDown",
   p.fup_throttle_up::float8 AS "fupThrottleUp", p.fup_rules AS "fupRules",
   (SELECT COALESCE(sum(t.bytes), 0)::float8 FROM fup_topup t
@@ -77,7 +77,6 @@ WHERE s.username = $1`;
 interface Row {
   username: string;
   cycleDay: number;
-  planId: number;
   plan: string;
   fupQuota: number | null;
   fupPeriod: string | null;
@@ -98,7 +97,7 @@ export async function storedUsage(
   validateUsername(username);
   const row = (await db.query<Row>(SUBSCRIBER_SQL, [username, now])).rows[0];
   if (!row) throw notFound('subscriber', username);
-  const rules = rulesCache()(row.planId, row);
+  const rules = rulesOf(row);
   if (!rules) return cycleUsage(ch, row, now);
   const counter = row.counter ? { ...row.counter, bytes: Number(row.counter.bytes) } : null;
   const { rate: _rate, ...figures } = usageFromTables(rules, row.cycleDay, counter, row.topupBytes, now);

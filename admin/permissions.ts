@@ -19,8 +19,9 @@ export const RESOURCE_ACTIONS = {
   collector: [...READ, 'new', 'delete'],
   fup: [...READ, 'topup', 'reset-fup'],
   coa_ledger: READ,
+  auth_log: READ,
   audit_log: READ,
-  staff: RECORD,
+  staff: ['list', 'show', 'new', 'edit'],
 } as const;
 
 export type Resource = keyof typeof RESOURCE_ACTIONS;
@@ -29,11 +30,18 @@ export type Grants = { readonly [R in Resource]?: readonly (typeof RESOURCE_ACTI
 
 const SUSPEND = ['suspend', 'resume', 'bulk-suspend', 'bulk-resume'] as const;
 
+/** Each role in a line, as staff choosing one read it (the table below is what the server enforces). */
+export const ROLE_SUMMARIES: { readonly [R in StaffRole]: string } = {
+  admin: 'everything, staff accounts and the audit log included',
+  noc: 'the network (NAS, sites, devices, collectors), live sessions, suspending; plans and customers read-only',
+  billing: 'customers, plans and prices, subscribers, suspending, top-ups and FUP resets',
+  support: 'look everything up, edit a customer or a subscriber, disconnect a session',
+  readonly: 'look, except at staff and the audit log',
+};
+
 /**
- * The table. admin: everything. noc: the network (NAS, sites, devices, collectors), live sessions, suspending;
- * plans and customers read-only. billing: customers, plans (prices), subscribers, top-ups and FUP resets. support:
- * what a call needs — look everything up, edit a customer or a subscriber (password, MAC binding), disconnect a
- * session so it logs in again. readonly: look, except at staff and the audit log.
+ * The table, as ROLE_SUMMARIES says. support has what a call needs: a subscriber's password or MAC binding changed,
+ * a session disconnected so it logs in again.
  */
 export const PERMISSIONS: { readonly [R in StaffRole]: Grants } = {
   admin: RESOURCE_ACTIONS,
@@ -48,6 +56,7 @@ export const PERMISSIONS: { readonly [R in StaffRole]: Grants } = {
     collector: [...READ, 'new', 'delete'],
     fup: [...READ, 'reset-fup'],
     coa_ledger: READ,
+    auth_log: READ,
   },
   billing: {
     customer: ['list', 'show', 'new', 'edit'],
@@ -56,6 +65,7 @@ export const PERMISSIONS: { readonly [R in StaffRole]: Grants } = {
     session: READ,
     fup: [...READ, 'topup', 'reset-fup'],
     coa_ledger: READ,
+    auth_log: READ,
   },
   support: {
     customer: ['list', 'show', 'edit'],
@@ -67,6 +77,7 @@ export const PERMISSIONS: { readonly [R in StaffRole]: Grants } = {
     device: READ,
     fup: READ,
     coa_ledger: READ,
+    auth_log: READ,
   },
   readonly: {
     customer: READ,
@@ -79,6 +90,7 @@ export const PERMISSIONS: { readonly [R in StaffRole]: Grants } = {
     collector: READ,
     fup: READ,
     coa_ledger: READ,
+    auth_log: READ,
   },
 };
 

@@ -28,6 +28,8 @@ export const PANEL_RESOURCES = {
   fup_counter: 'fup',
   fup_topup: 'fup',
   coa_ledger: 'coa_ledger',
+  radius_auth_log: 'auth_log',
+  staff: 'staff',
   audit_log: 'audit_log',
 } as const satisfies Record<string, Resource>;
 

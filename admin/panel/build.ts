@@ -58,14 +58,16 @@ const GOOGLE_FONTS = /<link rel="stylesheet" href="https:\/\/fonts\.googleapis\.
 
 /**
  * Where AdminJS's layout falls short: a page title and its action buttons share one row with the buttons unshrinkable,
- * so a long row of actions ran over the title; here the title keeps its width and the buttons wrap below it. And the
- * sidebar's groups start closed.
+ * so a long row of actions ran over the title; here the title keeps its width and the buttons wrap below it. A table
+ * cell may break inside any word, so columns shrank to a few letters ("accep t") beside empty space: words break only
+ * where a column cannot hold them. And the sidebar's groups start closed.
  */
 const PANEL_HEAD = `<style>
   .adminjs_ActionHeader > :last-child { flex-wrap: wrap; column-gap: 16px; }
   .adminjs_ActionHeader > :last-child > :first-child { flex: 1 0 auto; }
   .adminjs_ActionHeader > :last-child > :last-child { flex: 0 1 auto; min-width: 0; max-width: 100%; }
   .adminjs_ActionHeader > :last-child > :last-child > * { display: flex; flex-wrap: wrap; row-gap: 8px; }
+  table td.adminjs_TableCell { word-break: normal; overflow-wrap: break-word; }
 </style>
 <script>
   // The sidebar's groups open on a first visit (AdminJS keeps them closed until clicked); one staff close stays closed.
@@ -87,11 +89,14 @@ const LABELS = {
   site: 'Sites',
   fup_counter: 'FUP counters',
   fup_topup: 'Top-ups',
+  radius_auth_log: 'Auth log',
   coa_ledger: 'CoA ledger',
+  staff: 'Staff',
   audit_log: 'Audit log',
   Subscribers: 'Subscribers',
   Network: 'Network',
   Records: 'Records',
+  Administration: 'Administration',
 };
 
 /** Column names as staff say them (the rest read well as AdminJS writes them: "Started At"). */
@@ -140,6 +145,8 @@ const PROPERTIES = {
   latency_ms: 'Latency (ms)',
   ts: 'Time',
   nas: 'NAS',
+  nas_ip: 'NAS IP',
+  last_login_at: 'Last login',
   fallback_of: 'Fallback of',
   record_id: 'Record',
   staff_id: 'Staff id',

@@ -37,6 +37,7 @@ export function panelComponents(): PanelComponents {
   const subscriberOverview = loader.add('SubscriberOverview', at('subscriber-overview'));
   const value = loader.add('Value', at('value'));
   const auditDiff = loader.add('AuditDiff', at('audit-diff'));
+  loader.override('SidebarResourceSection', at('sidebar-resources'));
   return { loader, actionForm, dashboard, subscriberOverview, value, auditDiff };
 }
 

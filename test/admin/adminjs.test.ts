@@ -464,6 +464,127 @@ t.test('the CoA ledger is read from ClickHouse', async (t) => {
   t.equal((await api('readonly', 'GET', 'coa_ledger/actions/list?filters.username=zed')).json().meta.total, 0);
 });
 
+t.test('the auth log is read from ClickHouse: who was refused, why, from which NAS', async (t) => {
+  const ts = Date.UTC(2026, 10, 18, 12, 5, 0, 125);
+  const at = (ms: number, username: string, result: string, reason: string) => ({
+    ts: ms,
+    instance: '00000000-0000-0000-0000-000000000000',
+    nas: 'bras-1',
+    nas_ip: '10.0.0.1',
+    username,
+    result,
+    reason,
+    method: 'pap',
+    plan: 'gold',
+    calling_station_id: 'AA-BB-CC-00-00-01',
+    nas_port_id: 'ether1',
+  });
+  await clickhouse.insert('radius_auth_log', [
+    at(ts, 'bob', 'reject', 'bad-password'),
+    at(ts, 'bob', 'accept', 'ok'),
+    at(ts + 1000, 'carol', 'reject', 'unknown-user'),
+  ]);
+  const list = await api('support', 'GET', 'radius_auth_log/actions/list?filters.username=bob&filters.result=rej');
+  t.equal(list.statusCode, 200, list.body);
+  t.equal(list.json().meta.total, 1);
+  const [r] = list.json().records;
+  t.match(r.params, { ts: new Date(ts).toISOString(), username: 'bob', result: 'reject', reason: 'bad-password' });
+  const show = await api('support', 'GET', `radius_auth_log/records/${r.id}/show`);
+  t.equal(show.statusCode, 200, show.body);
+  t.match(show.json().record.params, { reason: 'bad-password', nas_ip: '10.0.0.1', nas_port_id: 'ether1' });
+  const byNas = await api(
+    'readonly',
+    'GET',
+    'radius_auth_log/actions/list?filters.nas_ip=10.0.0&sortBy=ts&direction=desc',
+  );
+  t.same(
+    byNas.json().records.map((x: { params: { username: string } }) => x.params.username),
+    ['carol', 'bob', 'bob'],
+    'an IPv4 column filtered as text, newest first',
+  );
+  t.equal((await api('support', 'GET', 'radius_auth_log/records/1-2/show')).statusCode, 200, 'no such row: answered');
+  t.equal((await api('admin', 'POST', 'radius_auth_log/actions/new', { username: 'x' })).statusCode, 403, 'read-only');
+});
+
+t.test(
+  'staff accounts: admins add one, change a role, disable one; the staff rules hold; nobody else may',
+  async (t) => {
+    const form = { email: 'New.Agent@Example.net', role: 'support', disabled: 'false', password: 'a long password 1' };
+    t.equal((await api('noc', 'GET', 'staff/actions/list')).statusCode, 403, 'noc may not list staff');
+    t.equal((await api('billing', 'POST', 'staff/actions/new', form)).statusCode, 403, 'nor add one');
+    const created = await api('admin', 'POST', 'staff/actions/new', form);
+    t.equal(created.statusCode, 200, created.body);
+    t.equal(created.json().notice.type, 'success', created.body);
+    t.notMatch(created.body, /a long password 1|password_hash|\$argon|\$scrypt/, 'no password or hash sent back');
+    const id = created.json().record.params.id;
+    t.match(created.json().record.params, { email: 'new.agent@example.net', role: 'support', disabled: false });
+    const [added] = await listAudit(postgres, { resource: 'staff', recordId: String(id), limit: 5 });
+    t.match(added, { actor: 'admin@example.net', action: 'new', after: { email: 'new.agent@example.net' } });
+
+    const list = await api('admin', 'GET', 'staff/actions/list?filters.role=support');
+    t.same(
+      list.json().records.map((r: { params: { email: string } }) => r.params.email),
+      ['new.agent@example.net', 'support@example.net'],
+      'filtered by role, sorted by email',
+    );
+    t.notMatch(list.body, /password/);
+
+    const promoted = await api('admin', 'POST', `staff/records/${id}/edit`, {
+      email: 'new.agent@example.net',
+      role: 'noc',
+      disabled: 'false',
+      password: '',
+    });
+    t.equal(promoted.json().notice.type, 'success', promoted.body);
+    const login = await app.inject({
+      method: 'POST',
+      url: '/admin/api/login',
+      payload: { email: 'new.agent@example.net', password: 'a long password 1' },
+    });
+    t.equal(login.json().staff.role, 'noc', 'the new role applies; an empty password field kept the password');
+
+    const renamed = await api('admin', 'POST', `staff/records/${id}/edit`, { email: 'other@example.net' });
+    t.equal(renamed.json().notice.type, 'error');
+    t.match(renamed.json().record.errors, { email: { message: /cannot be changed/ } }, 'beside the field');
+    const weak = await api('admin', 'POST', 'staff/actions/new', {
+      ...form,
+      email: 'weak@example.net',
+      password: 'short',
+    });
+    t.match(weak.json().record.errors, { password: { message: /10 to 1024 characters/ } });
+    const xss = await api('admin', 'POST', 'staff/actions/new', {
+      ...form,
+      email: '</script><script>x()</script>@a.b',
+    });
+    t.match(xss.json().record.errors, { email: { message: /an email address/ } });
+    const twice = await api('admin', 'POST', 'staff/actions/new', form);
+    t.match(twice.json().notice, { type: 'error', message: /already exists/ }, 'a refusal naming no field is an error');
+    t.notOk(twice.json().redirectUrl, 'and the form stays');
+    const plan = await api('admin', 'POST', 'plan/actions/new', { name: 'gold', rate_down: '1M', rate_up: '1M' });
+    t.match(plan.json().notice, { type: 'error' }, 'a duplicate plan is not "successfully created"');
+    t.match(plan.json().record.errors, { name: { message: /already exists/ } }, 'it is refused beside its name');
+
+    const disabled = await api('admin', 'POST', `staff/records/${id}/edit`, { disabled: 'true' });
+    t.equal(disabled.json().notice.type, 'success', disabled.body);
+    const refused = await app.inject({
+      method: 'POST',
+      url: '/admin/api/login',
+      payload: { email: 'new.agent@example.net', password: 'a long password 1' },
+    });
+    t.equal(refused.statusCode, 401, 'a disabled account cannot log in');
+
+    const { rows } = await postgres.query<{ id: number }>("SELECT id FROM staff WHERE email = 'admin@example.net'");
+    const last = await api('admin', 'POST', `staff/records/${rows[0]!.id}/edit`, { role: 'readonly' });
+    t.match(last.json().notice, { type: 'error', message: /last enabled admin/ }, 'the last admin stays admin');
+    t.equal((await api('admin', 'POST', `staff/records/${id}/delete`)).statusCode, 403, 'an account is not deleted');
+    const actions = (await api('admin', 'GET', `staff/records/${id}/show`))
+      .json()
+      .record.recordActions.map((a: { name: string }) => a.name)
+      .sort();
+    t.same(actions, ['edit', 'show']);
+  },
+);
+
 t.test('closing the app closes the SQL adapter pool: a process that did ends by itself', async (t) => {
   const o = postgres.pool.options;
   const db = o.connectionString ?? `postgres://${o.user}@${o.host}:${o.port}/${o.database}`;

@@ -94,6 +94,11 @@ t.test('the staff panel in Chromium', async (t) => {
       'the audit row shows the change as a table',
     );
     t.notMatch(await page.textContent('[data-audit-diff]'), /\[object Object\]/);
+    t.match(
+      await page.textContent('section'),
+      /Time\s*\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/,
+      'a formatted value keeps its label',
+    );
     await page.screenshot({ path: `${shots}/audit.png`, fullPage: true });
 
     await page.goto(`${base}/admin/resources/subscriber/actions/new`);
@@ -217,6 +222,61 @@ t.test('the staff panel in Chromium', async (t) => {
       );
     },
   );
+
+  await t.test('the sidebar leads to the dashboard, the auth log and the staff accounts', async (t) => {
+    const wrong = await radclient(
+      d.authPort,
+      'auth',
+      SECRET,
+      'User-Name = "alice", User-Password = "not-her-password", Message-Authenticator = 0x00',
+    );
+    t.equal(wrong.code, 'Access-Reject');
+    await page.goto(`${base}/admin/resources/nas`);
+    const sidebar = page.locator('[data-css="sidebar"]');
+    t.match(
+      await sidebar.textContent(),
+      /Dashboard.*Subscribers.*Records.*Audit log.*Auth log.*CoA ledger.*Administration.*Staff/s,
+      'a Dashboard entry above the groups; the auth log and staff in theirs',
+    );
+    await sidebar.getByText('Dashboard', { exact: true }).click();
+    await page.waitForSelector('[data-dashboard]');
+    t.match(new URL(page.url()).pathname, /^\/admin\/?$/, 'Dashboard opens the dashboard');
+
+    await sidebar.getByText('Auth log', { exact: true }).click();
+    await page.waitForURL(/\/admin\/resources\/radius_auth_log/);
+    const reject = await eventually(async () => {
+      await page.reload();
+      const row = page.locator('tr', { hasText: 'bad-password' }).first();
+      return (await row.count()) ? row : undefined;
+    }, 20_000);
+    t.match(await reject.textContent(), /alice.*reject.*bad-password.*lab-ccr/s, 'who, what, why, which NAS');
+    t.match(
+      await page.locator('.adminjs_ActionHeader h2').first().textContent(),
+      /^Auth log\d*$/,
+      'titled by what it lists',
+    );
+    await page.screenshot({ path: `${shots}/auth-log.png`, fullPage: true });
+
+    await sidebar.getByText('Staff', { exact: true }).click();
+    await page.waitForURL(/\/admin\/resources\/staff/);
+    await page.locator('tr', { hasText: EMAIL }).first().waitFor();
+    await page
+      .getByRole('link', { name: /create new/i })
+      .first()
+      .click();
+    await page.fill('input[name="email"]', 'agent@example.net');
+    await page.fill('input[name="password"]', 'agent password 1');
+    const role = page.locator('[data-testid="property-edit-role"] input').first();
+    await role.click();
+    await page.getByText('support', { exact: true }).last().click();
+    await page.screenshot({ path: `${shots}/staff-new.png`, fullPage: true });
+    await page.click('button[type=submit]');
+    await page.waitForURL(/\/admin\/resources\/staff(\?|$)/);
+    await page.locator('tr', { hasText: 'agent@example.net' }).first().waitFor();
+    const { rows } = await d.db.query<{ role: string }>("SELECT role FROM staff WHERE email = 'agent@example.net'");
+    t.same(rows, [{ role: 'support' }], 'the account is in PostgreSQL with its role');
+    await page.screenshot({ path: `${shots}/staff.png`, fullPage: true });
+  });
 
   await t.test('a page on another port of the same host cannot make the panel delete a NAS', async (t) => {
     const { rows } = await d.db.query<{ id: number }>("SELECT id FROM nas WHERE name = 'lab-ccr'");

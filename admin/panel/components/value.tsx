@@ -1,9 +1,10 @@
 /**
  * A stored number or time as staff read it, in lists and on show pages: bytes and rates in the notation they are
- * typed in, times in the daemon's zone, durations in h/min/s, MAC addresses as aa:bb:cc:dd:ee:ff (the property's `custom.unit`, `custom.timeZone`).
+ * typed in, times in the daemon's zone, durations in h/min/s, MAC addresses as aa:bb:cc:dd:ee:ff (the property's
+ * `custom.unit`, `custom.timeZone`).
  */
 import { ValueGroup } from '@adminjs/design-system';
-import type { BasePropertyProps } from 'adminjs';
+import { type BasePropertyProps, useTranslation } from 'adminjs';
 import React from 'react';
 import { formatTime, readableBytes, readableRate } from '../../../config/units.ts';
 import { formatMac, normalizeMac } from '../../../daemon/lib/mac.ts';
@@ -34,18 +35,24 @@ function formatted(raw: unknown, unit: string, timeZone: string | undefined): st
 }
 
 const Value: React.FC<BasePropertyProps> = ({ property, record, where }) => {
+  const { translateProperty } = useTranslation();
   const custom = (property.custom ?? {}) as { unit?: string; timeZone?: string };
   const raw = record?.params[property.path];
   const text = formatted(raw, custom.unit ?? '', custom.timeZone);
   const exact = raw === null || raw === undefined ? undefined : String(raw);
   if (where === 'show') {
     return (
-      <ValueGroup label={property.label}>
+      <ValueGroup label={translateProperty(property.label, property.resourceId)}>
         <span title={exact}>{text}</span>
       </ValueGroup>
     );
   }
-  return <span title={exact}>{text}</span>;
+  // A time or a size is read as one token: a narrow column does not break "2026-12-03 13:29:12" in two.
+  return (
+    <span title={exact} style={{ whiteSpace: 'nowrap' }}>
+      {text}
+    </span>
+  );
 };
 
 export default Value;

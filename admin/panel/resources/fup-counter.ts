@@ -1,12 +1,12 @@
 import type { BaseRecord, Filter } from 'adminjs';
 import type { Queryable } from '../../../daemon/model/db.ts';
-import { type Page, ReadOnlyResource } from './read-only.ts';
+import { type Page, QueryResource } from './query.ts';
 
 /**
  * FUP counters (`fup_counter`): bytes per subscriber and period, and the threshold acted on. Keyed by subscriber and
  * period start; the id is `<subscriber id>:<period start, ms>`.
  */
-export class FupCounterResource extends ReadOnlyResource {
+export class FupCounterResource extends QueryResource {
   readonly #db: Queryable;
 
   constructor(db: Queryable) {

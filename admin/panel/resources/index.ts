@@ -13,12 +13,14 @@ import { invalid } from '../../../daemon/model/db.ts';
 import { FUP_PERIODS } from '../../../daemon/model/fup-rules.ts';
 import { NAS_VENDORS } from '../../../daemon/model/nas.ts';
 import { validatePlan } from '../../../daemon/model/plan.ts';
+import { STAFF_ROLES } from '../../../daemon/model/staff.ts';
 import { SUBSCRIBER_STATUSES, validatePassword, validateUsername } from '../../../daemon/model/subscriber.ts';
 import type { SecretBox } from '../../../daemon/security/secret-box.ts';
 import type { ClickhouseStore } from '../../../daemon/store/clickhouse/index.ts';
+import { ROLE_SUMMARIES } from '../../permissions.ts';
 import { accessibleFor, type PanelResource } from '../access.ts';
 import { type CoreActionDeps, sessionActions, subscriberActions } from '../actions/core.ts';
-import { CoaLedgerResource } from './coa-ledger.ts';
+import { AUTH_LOG, ClickhouseLogResource, COA_LEDGER } from './clickhouse-log.ts';
 import {
   boolean,
   bytes,
@@ -34,6 +36,7 @@ import {
   text,
 } from './columns.ts';
 import { FupCounterResource } from './fup-counter.ts';
+import { StaffResource } from './staff.ts';
 import { TableResource, type TableSpec } from './table.ts';
 
 export interface ResourceDeps {
@@ -68,7 +71,7 @@ const values = (list: readonly string[]) =>
 /** What a resource shows and lets staff do, beyond its table. */
 interface Entry {
   id: PanelResource;
-  navigation: 'Subscribers' | 'Network' | 'Records';
+  navigation: keyof typeof NAVIGATION_ICONS;
   listProperties: string[];
   filterProperties?: string[];
   properties?: Record<string, PropertyOptions>;
@@ -362,28 +365,53 @@ const blanksToNull =
     return { ...request, payload };
   };
 
-/** AdminJS answers a write with the record merged with what was posted: a write-only field is taken out again. */
-const withoutField =
-  (field: string): After<ActionResponse> =>
+interface WriteResponse {
+  redirectUrl?: string;
+  notice?: { message: string; type: string };
+  record?: { params?: Record<string, unknown>; baseError?: { message: string } | null; errors?: object };
+}
+
+/**
+ * AdminJS answers a write with the record merged with what was posted: a write-only field is taken out again. And it
+ * judges a write by its field errors alone, so a refusal that names no field (a duplicate, the last admin) would read
+ * "successfully created" and leave the form: it is told as the error it is, and the form stays.
+ */
+const afterWrite =
+  (writeOnly: string | undefined): After<ActionResponse> =>
   async (response) => {
-    const params = (response as { record?: { params?: Record<string, unknown> } }).record?.params;
-    if (params) delete params[field];
+    const r = response as WriteResponse;
+    if (writeOnly && r.record?.params) delete r.record.params[writeOnly];
+    const refused = r.record?.baseError;
+    if (refused && r.notice?.type === 'success') {
+      r.notice = { message: refused.message, type: 'error' };
+      delete r.redirectUrl;
+    }
     return response;
   };
 
-function standardActions(id: PanelResource, spec: TableSpec | undefined) {
-  const editable = Object.keys(spec?.editable ?? {});
-  const sealed = spec?.sealed?.field;
+/** What a resource's new and edit forms hold: the columns staff set, and a write-only field (a secret). */
+interface Form {
+  editable: readonly string[];
+  writeOnly?: string;
+}
+
+const formOf = (spec: TableSpec): Form => ({
+  editable: Object.keys(spec.editable ?? {}),
+  writeOnly: spec.sealed?.field,
+});
+
+function standardActions(id: PanelResource, form: Form | undefined) {
+  const editable = form?.editable ?? [];
   const actions: Record<string, Partial<Action<ActionResponse>>> = {};
   for (const name of STANDARD) {
-    // A table with nothing to set is read-only whatever the grants say.
+    // A resource with nothing to set is read-only whatever the grants say.
     const readOnly = WRITES.has(name) && editable.length === 0;
     actions[name] = { isAccessible: readOnly ? false : accessibleFor(id, name) };
     if (!readOnly && (name === 'new' || name === 'edit')) {
       actions[name] = {
         ...actions[name],
         before: blanksToNull(editable),
-        ...(sealed ? { after: withoutField(sealed) } : {}),
+        after: afterWrite(form?.writeOnly),
       };
     }
   }
@@ -391,7 +419,12 @@ function standardActions(id: PanelResource, spec: TableSpec | undefined) {
 }
 
 /** The sidebar's groups, in order, and their icons. */
-export const NAVIGATION_ICONS = { Subscribers: 'Users', Network: 'Server', Records: 'FileText' } as const;
+export const NAVIGATION_ICONS = {
+  Subscribers: 'Users',
+  Network: 'Server',
+  Records: 'FileText',
+  Administration: 'Shield',
+} as const;
 
 /** The formatting component on each column with a unit, for lists and show pages (forms keep the stored value). */
 function unitProperties(e: Entry, deps: Pick<ResourceDeps, 'value' | 'timeZone'>): Record<string, PropertyOptions> {
@@ -413,21 +446,21 @@ function unitProperties(e: Entry, deps: Pick<ResourceDeps, 'value' | 'timeZone'>
 function optionsOf(
   e: Entry,
   deps: Pick<ResourceDeps, 'value' | 'timeZone'>,
-  spec?: TableSpec,
+  form?: Form,
 ): ResourceWithOptions['options'] {
-  const sealed = spec?.sealed?.field;
+  const writeOnly = form?.writeOnly;
   return {
     id: e.id,
     navigation: { name: e.navigation, icon: NAVIGATION_ICONS[e.navigation] },
     listProperties: e.listProperties,
     ...(e.filterProperties ? { filterProperties: e.filterProperties } : {}),
-    ...(spec?.editable ? { editProperties: [...Object.keys(spec.editable), ...(sealed ? [sealed] : [])] } : {}),
+    ...(form?.editable.length ? { editProperties: [...form.editable, ...(writeOnly ? [writeOnly] : [])] } : {}),
     properties: {
       ...e.properties,
       ...unitProperties(e, deps),
-      ...(sealed
+      ...(writeOnly
         ? {
-            [sealed]: {
+            [writeOnly]: {
               type: 'password',
               isVisible: { list: false, show: false, filter: false, edit: true },
               description: 'Write-only: it is never shown. Leave it empty to keep the current one.',
@@ -437,7 +470,7 @@ function optionsOf(
     },
     ...(e.sort ? { sort: e.sort } : {}),
     ...(e.titleProperty ? { titleProperty: e.titleProperty } : {}),
-    actions: { ...standardActions(e.id, spec), ...e.actions },
+    actions: { ...standardActions(e.id, form), ...e.actions },
   };
 }
 
@@ -458,7 +491,7 @@ export async function panelResources(meta: DatabaseMetadata, deps: ResourceDeps)
       referable,
       defaulted(e.spec.table),
     ),
-    options: optionsOf(e, deps, e.spec),
+    options: optionsOf(e, deps, formOf(e.spec)),
   }));
   out.push({
     resource: new FupCounterResource(deps.db),
@@ -474,22 +507,73 @@ export async function panelResources(meta: DatabaseMetadata, deps: ResourceDeps)
       deps,
     ),
   });
-  if (deps.clickhouse) {
-    out.push({
-      resource: new CoaLedgerResource(deps.clickhouse),
-      options: optionsOf(
-        {
-          id: 'coa_ledger',
-          navigation: 'Records',
-          listProperties: ['ts', 'username', 'nas', 'kind', 'action', 'outcome', 'error_cause', 'latency_ms', 'actor'],
-          filterProperties: ['username', 'nas', 'kind', 'action', 'outcome', 'actor', 'ts'],
-          units: { ts: 'time', latency_ms: 'ms' },
-          sort: { sortBy: 'ts', direction: 'desc' },
-          titleProperty: 'username',
+  out.push({
+    resource: new StaffResource(deps.db),
+    options: optionsOf(
+      {
+        id: 'staff',
+        navigation: 'Administration',
+        listProperties: ['email', 'role', 'disabled', 'last_login_at', 'created_at'],
+        filterProperties: ['email', 'role', 'disabled'],
+        properties: {
+          role: {
+            availableValues: STAFF_ROLES.map((r) => ({ value: r, label: r })),
+            description: STAFF_ROLES.map((r) => `${r}: ${ROLE_SUMMARIES[r]}`).join('. '),
+          },
+          email: { description: 'Their login; it cannot be changed later (add the new one, disable this one)' },
+          disabled: { description: 'A disabled account cannot log in; its sessions end at once' },
         },
-        deps,
-      ),
-    });
+        units: { last_login_at: 'time', created_at: 'time', updated_at: 'time' },
+        titleProperty: 'email',
+        sort: { sortBy: 'email', direction: 'asc' },
+      },
+      deps,
+      { editable: ['email', 'role', 'disabled'], writeOnly: 'password' },
+    ),
+  });
+  if (deps.clickhouse) {
+    out.push(
+      {
+        resource: new ClickhouseLogResource(deps.clickhouse, AUTH_LOG),
+        options: optionsOf(
+          {
+            id: 'radius_auth_log',
+            navigation: 'Records',
+            listProperties: ['ts', 'username', 'result', 'reason', 'nas', 'calling_station_id', 'method', 'plan'],
+            filterProperties: ['username', 'result', 'reason', 'nas', 'nas_ip', 'calling_station_id', 'ts'],
+            units: { ts: 'time', calling_station_id: 'mac' },
+            sort: { sortBy: 'ts', direction: 'desc' },
+            titleProperty: 'username',
+          },
+          deps,
+        ),
+      },
+      {
+        resource: new ClickhouseLogResource(deps.clickhouse, COA_LEDGER),
+        options: optionsOf(
+          {
+            id: 'coa_ledger',
+            navigation: 'Records',
+            listProperties: [
+              'ts',
+              'username',
+              'nas',
+              'kind',
+              'action',
+              'outcome',
+              'error_cause',
+              'latency_ms',
+              'actor',
+            ],
+            filterProperties: ['username', 'nas', 'kind', 'action', 'outcome', 'actor', 'ts'],
+            units: { ts: 'time', latency_ms: 'ms' },
+            sort: { sortBy: 'ts', direction: 'desc' },
+            titleProperty: 'username',
+          },
+          deps,
+        ),
+      },
+    );
   }
   return out;
 }

@@ -99,7 +99,14 @@ export function asValidationError(err: unknown, fields: ReadonlySet<string>): Va
   const message = pg.code ? reasons[pg.code] : undefined;
   if (!message) return undefined;
   const base = { message, type: `postgres ${pg.code}` };
-  const column = pg.code === '23P01' ? (/^static IP/.test(message) ? 'static_ip' : 'address') : pg.column;
+  const column =
+    pg.code === '23P01'
+      ? /^static IP/.test(message)
+        ? 'static_ip'
+        : 'address'
+      : pg.code === '23505'
+        ? /^Key \((\w+)\)=/.exec(pg.detail ?? '')?.[1]
+        : pg.column;
   const beside = pg.code === '23502' ? { ...base, message: 'is required' } : base;
   return new ValidationError(column && fields.has(column) ? { [column]: beside } : {}, base);
 }

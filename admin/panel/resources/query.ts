@@ -1,9 +1,10 @@
 /**
- * The base of resources the panel only reads, over queries of its own: tables @adminjs/sql cannot key (FUP
- * counters, keyed by subscriber and period) and the CoA ledger, which lives in ClickHouse. Each row gets a string id
- * that leads back to it; writes are refused.
+ * The base of resources over queries of their own rather than @adminjs/sql: tables it cannot key (FUP counters,
+ * keyed by subscriber and period), logs in ClickHouse, and staff accounts (whose writes go through the staff model).
+ * Each row gets a string id that leads back to it; writes are refused unless a subclass takes them.
  */
 import {
+  type ActionContext,
   BaseProperty,
   BaseRecord,
   BaseResource,
@@ -18,14 +19,18 @@ export interface Column {
   type: PropertyType;
   /** The resource this column's value is the id of (AdminJS then shows that record's title). */
   reference?: string;
+  /** In the new and edit forms (for a subclass that takes writes). */
+  editable?: boolean;
 }
 
 class ColumnProperty extends BaseProperty {
   readonly #reference: string | null;
+  readonly #editable: boolean;
 
   constructor(column: Column, position: number) {
     super({ path: column.path, type: column.type, isId: column.path === 'id', isSortable: true, position });
     this.#reference = column.reference ?? null;
+    this.#editable = column.editable ?? false;
   }
 
   override reference(): string | null {
@@ -33,7 +38,7 @@ class ColumnProperty extends BaseProperty {
   }
 
   override isEditable(): boolean {
-    return false;
+    return this.#editable;
   }
 }
 
@@ -51,7 +56,7 @@ export interface Condition {
   to?: string;
 }
 
-export abstract class ReadOnlyResource extends BaseResource {
+export abstract class QueryResource extends BaseResource {
   readonly #id: string;
   readonly #props: ColumnProperty[];
   protected readonly columns: ReadonlyMap<string, Column>;
@@ -113,11 +118,11 @@ export abstract class ReadOnlyResource extends BaseResource {
     return found.filter((r): r is BaseRecord => r !== null);
   }
 
-  override async create(): Promise<ParamsType> {
+  override async create(_params: Record<string, unknown>, _context?: ActionContext): Promise<ParamsType> {
     throw new ValidationError({}, { message: `${this.#id} is read-only`, type: 'read-only' });
   }
 
-  override async update(): Promise<ParamsType> {
+  override async update(_id: string, _params: Record<string, unknown>, _context?: ActionContext): Promise<ParamsType> {
     throw new ValidationError({}, { message: `${this.#id} is read-only`, type: 'read-only' });
   }
 

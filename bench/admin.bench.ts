@@ -203,7 +203,7 @@ const fup = createFup(defaults.fup, {
   bus,
   changes: createChanges({ log, postgres }),
   subscriber: (id) => fupSubscribers.get(id),
-  actions: { throttle: async () => {}, block: async () => {}, restore: async () => {} },
+  actions: { changed: async () => {} },
 });
 await fup.start();
 

@@ -23,9 +23,10 @@ import { createCollectorTokens } from './ingest/tokens.ts';
 import { createTelemetryWriter, type TelemetryWriter } from './ingest/writer.ts';
 import type { Logger } from './lib/log.ts';
 import { Lifecycle } from './lifecycle.ts';
-import { coaEnforcement } from './policy/fup/enforce.ts';
 import { createFup, type Fup, subscribersOf } from './policy/fup/index.ts';
 import { registerFupOperations } from './policy/fup/operations.ts';
+import { createRestrictions, type Restrictions } from './policy/restrictions/index.ts';
+import { registerRestrictionOperations } from './policy/restrictions/operations.ts';
 import { type Accounting, createAccounting } from './radius/accounting/index.ts';
 import { registerAccountingOperations } from './radius/accounting/operations.ts';
 import { createRadiusCache, type RadiusCache } from './radius/cache/index.ts';
@@ -65,6 +66,7 @@ export interface Daemon {
   readonly accounting: Accounting;
   readonly coa: Coa;
   readonly fup: Fup;
+  readonly restrictions: Restrictions;
   readonly radius: RadiusListener;
   readonly telemetry: TelemetryWriter;
   readonly devices: DeviceReporter;
@@ -145,18 +147,31 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
   const coa = lifecycle.add(
     createCoa(config.coa, config.radius, { log, cache, sessions, clickhouse, postgres, box, instance, batching }),
   );
-  const fup = lifecycle.add(
+  // Fair usage is one reason of the restriction stack, which asks it for its verdict: each is given the other late.
+  let fup: Fup | undefined;
+  const restrictions = lifecycle.add(
+    createRestrictions({
+      log,
+      postgres,
+      coa,
+      cache,
+      bus,
+      fupVerdict: (id) => fup?.verdictById(id) ?? { action: 'none' },
+    }),
+  );
+  fup = lifecycle.add(
     createFup(config.fup, {
       log,
       postgres,
       bus,
       changes,
       subscriber: subscribersOf(cache),
-      actions: coaEnforcement(coa),
+      actions: restrictions.fup,
     }),
   );
   registerFupOperations(control, fup, cache, postgres, clickhouse);
   registerCoaOperations(control, coa, sessions, postgres);
+  registerRestrictionOperations(control, restrictions, postgres);
   registerAccountingOperations(control, accounting);
   // Importing the staff panel's AdminJS holds the event loop for most of a second: before RADIUS listens, not after.
   lifecycle.add(createPanelPreload(config.admin, dataDir.sub('adminjs')));
@@ -171,7 +186,7 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
     instance,
   });
   const radius = lifecycle.add(createRadiusListener(config.radius, { log, nas: cache.nas, handler }));
-  return { cache, accounting, sessions, coa, fup, radius };
+  return { cache, accounting, sessions, coa, fup, restrictions, radius };
 }
 
 /**

@@ -5,9 +5,10 @@
  * (`ORDER BY (username, ts…)`).
  */
 
-import { localTimeZone } from '../../config/units.ts';
+import { formatRate, localTimeZone } from '../../config/units.ts';
 import { notFound } from '../../daemon/model/db.ts';
 import { type FupRules, periodStart, restrictionAt } from '../../daemon/model/fup-rules.ts';
+import { describeEffect, mostSevere, RESTRICTIONS_JSON, restrictionOfRow } from '../../daemon/model/restriction.ts';
 import { type SubscriberStatus, validateUsername } from '../../daemon/model/subscriber.ts';
 import {
   type CounterRow,
@@ -99,8 +100,11 @@ export interface SubscriberOverview {
     username: string;
     /** As stored. */
     status: SubscriberStatus;
-    /** What an Access-Request meets now: an active subscriber past `expiresAt` is expired. */
-    effectiveStatus: SubscriberStatus;
+    /**
+     * What an Access-Request meets now, fair usage aside (`fup` has that): expired past `expiresAt`; suspended or
+     * throttled by a stored restriction (`restrictions`).
+     */
+    effectiveStatus: SubscriberStatus | 'suspended' | 'throttled';
     expiresAt: string | null;
     staticIp: string | null;
     mac: string | null;
@@ -117,6 +121,8 @@ export interface SubscriberOverview {
     burstDown: number | null;
     burstUp: number | null;
   };
+  /** Each reason it is restricted for, set by staff, billing or the CRM (fair usage is in `fup`), oldest first. */
+  restrictions: Array<{ reason: string; effect: string; note: string; actor: string; since: string | null }>;
   online: { source: 'memory' | 'postgres'; sessions: OnlineSession[] };
   /** Newest first. */
   auth: AuthResult[] | null;
@@ -137,6 +143,7 @@ export interface OverviewOptions {
 }
 
 interface Row extends PlanFupColumns {
+  restrictions: Parameters<typeof restrictionOfRow>[0][];
   id: number;
   username: string;
   status: SubscriberStatus;
@@ -185,6 +192,7 @@ interface Row extends PlanFupColumns {
 // $1 username, $2 now (ms), $3 read the live sessions here, $4 the NAS ids of the live sessions read from memory.
 const SUBSCRIBER_SQL = `
 SELECT s.id, s.username, s.status, s.expires_at AS "expiresAt", host(s.static_ip) AS "staticIp", s.mac,
+  ${RESTRICTIONS_JSON} AS restrictions,
   s.cycle_day AS "cycleDay", COALESCE(s.simultaneous_use, p.simultaneous_use) AS "simultaneousUse",
   s.created_at AS "createdAt", s.updated_at AS "updatedAt",
   p.id AS "planId", p.name AS "planName", p.rate_down::float8 AS "rateDown", p.rate_up::float8 AS "rateUp",
@@ -335,6 +343,8 @@ export async function subscriberOverview(
   if (!row) throw notFound('subscriber', username);
 
   const expired = row.status === 'expired' || (row.expiresAt !== null && now > row.expiresAt.getTime());
+  const restrictions = row.restrictions.map(restrictionOfRow);
+  const restricted = mostSevere(restrictions)?.effect;
   const nasNames = new Map(row.nas.map((n) => [n.id, n.name]));
   const sessions: OnlineSession[] = live
     ? live
@@ -378,7 +388,13 @@ export async function subscriberOverview(
       id: row.id,
       username: row.username,
       status: row.status,
-      effectiveStatus: row.status === 'suspended' ? 'suspended' : expired ? 'expired' : 'active',
+      effectiveStatus: expired
+        ? 'expired'
+        : restricted === 'throttle'
+          ? 'throttled'
+          : restricted
+            ? 'suspended'
+            : 'active',
       expiresAt: iso(row.expiresAt),
       staticIp: row.staticIp,
       mac: row.mac,
@@ -395,6 +411,13 @@ export async function subscriberOverview(
       burstDown: row.burstDown,
       burstUp: row.burstUp,
     },
+    restrictions: restrictions.map((r) => ({
+      reason: r.reason,
+      effect: describeEffect(r, formatRate),
+      note: r.note,
+      actor: r.actor,
+      since: iso(r.createdAt),
+    })),
     online: { source: live ? 'memory' : 'postgres', sessions },
     auth,
     usage,

@@ -1,12 +1,17 @@
-/** `wispd disconnect|coa|suspend|resume`: act on live sessions through the running daemon (its control socket). */
+/**
+ * `wispd disconnect|coa|suspend|resume|restrict|unrestrict|restrictions`: act on live sessions and restrictions
+ * through the running daemon (its control socket).
+ */
 import type { Command } from 'commander';
 import { formatRate, parseRate, readableBytes } from '../../config/units.ts';
 import { noAnswerHint } from '../coa/hints.ts';
 import type { CoaResult } from '../coa/index.ts';
 import { control, notRunning } from '../control/client.ts';
 import { invalid } from '../model/db.ts';
+import { describeEffect, type Restriction } from '../model/restriction.ts';
 import type { Usage } from '../policy/fup/index.ts';
 import { storedUsage, type UsageReport } from '../policy/fup/report.ts';
+import type { RestrictionChange } from '../policy/restrictions/index.ts';
 import { DataDir } from '../store/datadir.ts';
 import type { QuarantinedRow } from '../store/quarantine.ts';
 import { cliActor, readRecords, withClickhouse } from './context.ts';
@@ -27,9 +32,13 @@ async function run(cmd: Command, op: string, args: Record<string, unknown>): Pro
   });
   if (op === 'suspend' || op === 'resume') {
     process.stdout.write(
-      `${args.username}: ${op === 'suspend' ? 'suspended; later logins are refused or walled' : 'active again'}\n`,
+      `${args.username}: ${op === 'suspend' ? 'suspended; later logins are refused or walled' : 'no longer suspended (other restrictions stay)'}\n`,
     );
   }
+  printCoa(results);
+}
+
+function printCoa(results: CoaResult[]): void {
   if (results.length === 0) process.stdout.write('no live session to act on\n');
   for (const r of results) process.stdout.write(`${describe(r)}\n`);
   const silent = [...new Set(results.filter((r) => r.outcome === 'timeout').map((r) => r.nas))];
@@ -204,9 +213,90 @@ export function registerOperationCommands(program: Command): void {
     .option('--reason <text>', 'written to the CoA ledger')
     .action((username: string, o: { reason?: string }, cmd: Command) => run(cmd, 'suspend', { username, ...o }));
 
+  const effectNow = (r: RestrictionChange['effective']) =>
+    r ? `${describeEffect(r, formatRate)} (for ${r.reason})` : 'none: the plan as it is';
+
+  program
+    .command('restrict')
+    .description(
+      'Restrict a subscriber for a reason (dunning, manual, pending_install): throttle, walled garden or reject. ' +
+        'The most severe reason in force wins; the live sessions get it now by CoA or a Disconnect.',
+    )
+    .argument('<username>', 'the login')
+    .requiredOption('--for <reason>', 'dunning, manual or pending_install (fair usage is the FUP engine’s)')
+    .requiredOption('--effect <effect>', 'throttle, walled-garden or reject')
+    .option('--rate <down/up>', 'for a throttle: 1M/512k')
+    .option('--profile <address-list>', 'for a walled garden: the NAS address list (default radius.walled_garden)')
+    .option('--reason <text>', 'why, for the audit log and the CoA ledger')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  wispd restrict alice --for dunning --effect walled-garden --profile unpaid --reason "invoice 1042"\n  wispd restrict bob --for manual --effect throttle --rate 2M/1M',
+    )
+    .action(
+      async (
+        username: string,
+        o: { for: string; effect: string; rate?: string; profile?: string; reason?: string },
+        cmd: Command,
+      ) => {
+        const { config } = load(globals(cmd));
+        const change = await control<RestrictionChange>(new DataDir(config.daemon.data_dir), 'restrict', {
+          actor: cliActor().name,
+          username,
+          for: o.for,
+          effect: o.effect.replace('-', '_'),
+          ...(o.rate ? parseDownUp(o.rate) : {}),
+          profile: o.profile,
+          reason: o.reason,
+        });
+        process.stdout.write(`${username}: restricted for ${o.for}; in force: ${effectNow(change.effective)}\n`);
+        printCoa(change.coa);
+      },
+    );
+
+  program
+    .command('unrestrict')
+    .description('Lift one reason of a subscriber’s restriction; the others stay in force.')
+    .argument('<username>', 'the login')
+    .requiredOption('--for <reason>', 'dunning, manual or pending_install')
+    .option('--reason <text>', 'why, for the audit log and the CoA ledger')
+    .action(async (username: string, o: { for: string; reason?: string }, cmd: Command) => {
+      const { config } = load(globals(cmd));
+      const change = await control<RestrictionChange>(new DataDir(config.daemon.data_dir), 'unrestrict', {
+        actor: cliActor().name,
+        username,
+        for: o.for,
+        reason: o.reason,
+      });
+      process.stdout.write(
+        `${username}: ${change.before ? `${o.for} lifted` : `was not restricted for ${o.for}`}; in force: ${effectNow(change.effective)}\n`,
+      );
+      printCoa(change.coa);
+    });
+
+  program
+    .command('restrictions')
+    .description('Every reason a subscriber is restricted for, fair usage included, and the one in force.')
+    .argument('<username>', 'the login')
+    .action(async (username: string, _o: unknown, cmd: Command) => {
+      const { config } = load(globals(cmd));
+      const r = await control<{ restrictions: Restriction[]; effective: Restriction | null }>(
+        new DataDir(config.daemon.data_dir),
+        'restrictions',
+        { username },
+      );
+      if (r.restrictions.length === 0) process.stdout.write(`${username}: not restricted\n`);
+      for (const x of r.restrictions) {
+        const by = 'actor' in x ? `, by ${x.actor}` : '';
+        process.stdout.write(`${x.reason}: ${describeEffect(x, formatRate)}${x.note ? ` (${x.note})` : ''}${by}\n`);
+      }
+      if (r.effective) process.stdout.write(`in force: ${effectNow(r.effective)}\n`);
+    });
+
   program
     .command('resume')
-    .description("Resume a suspended subscriber: live sessions get the plan's rate back (by CoA, or a Disconnect).")
+    .description(
+      'Lift a suspension (the manual restriction): live sessions get the plan’s rate back, or what another reason still in force says.',
+    )
     .argument('<username>', 'the login')
     .option('--reason <text>', 'written to the CoA ledger')
     .action((username: string, o: { reason?: string }, cmd: Command) => run(cmd, 'resume', { username, ...o }));

@@ -1,6 +1,6 @@
 /**
  * CoA and Disconnect as operations for the rest of wispd (FUP, the panel, the CLI through the control socket):
- * disconnect a session or all of a subscriber's, change a live session's rate, suspend and resume. Each request goes
+ * disconnect a session, change a live session's rate, put a subscriber's sessions where its restriction says. Each request goes
  * to the NAS that holds the session, as its vendor takes them (vendors.ts), falls back to a Disconnect where the
  * vendor table says a NAK should, and is written to the ledger (ClickHouse `coa_ledger`, the session's last outcome
  * in PostgreSQL).
@@ -11,7 +11,7 @@ import { tsvMillis, tsvString } from '../../contracts/tsv.ts';
 import type { Component } from '../lib/component.ts';
 import { WispdError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
-import { updateSubscriber } from '../model/subscriber.ts';
+import type { Restriction } from '../model/restriction.ts';
 import type { NasEntry, RadiusCache } from '../radius/cache/index.ts';
 import { type RateProfile, rateAttributes } from '../radius/cache/reply-attributes.ts';
 import { encodeAttribute } from '../radius/codec/index.ts';
@@ -23,7 +23,16 @@ import type { PostgresStore } from '../store/postgres/index.ts';
 import { CoaClient, type CoaKind, type CoaOutcome } from './client.ts';
 import { COA_VENDORS, type SessionKey } from './vendors.ts';
 
-export type CoaAction = 'disconnect' | 'rate' | 'suspend' | 'resume' | 'fup-throttle' | 'fup-block' | 'fup-restore';
+export type CoaAction =
+  | 'disconnect'
+  | 'rate'
+  | 'suspend'
+  | 'resume'
+  | 'restrict'
+  | 'unrestrict'
+  | 'fup-throttle'
+  | 'fup-block'
+  | 'fup-restore';
 
 /** Who or what asked, and why: written to the ledger with each request. */
 export interface CoaContext {
@@ -47,22 +56,25 @@ export interface CoaResult {
 
 export interface Coa extends Component {
   disconnect(session: Session, ctx: CoaContext, action?: CoaAction): Promise<CoaResult>;
-  /** Every live session of a username. */
-  disconnectSubscriber(username: string, ctx: CoaContext, action?: CoaAction): Promise<CoaResult[]>;
-  /** Every live session of a username to another rate. */
-  changeSubscriberRate(username: string, rate: RateProfile, ctx: CoaContext, action?: CoaAction): Promise<CoaResult[]>;
-  /** Every live session of a username back to its plan's rate (a Disconnect when the plan is gone). */
-  restoreSubscriberRate(username: string, ctx: CoaContext, action?: CoaAction): Promise<CoaResult[]>;
   changeRate(
     session: Session,
     rate: RateProfile & { addressList?: string },
     ctx: CoaContext,
     action?: CoaAction,
   ): Promise<CoaResult>;
-  /** Marks the subscriber suspended and moves its sessions to the walled garden, or disconnects them. */
-  suspend(username: string, ctx: CoaContext): Promise<CoaResult[]>;
-  /** Marks the subscriber active and gives its sessions the plan's rate back (by CoA, or a Disconnect). */
-  resume(username: string, ctx: CoaContext): Promise<CoaResult[]>;
+  /**
+   * Puts every live session of a username where its restriction now says (model/restriction.ts): the plan's rate
+   * when none, a throttled rate, the walled garden, or a Disconnect for a reject (and for a walled garden when it is
+   * off). `previous` is where the sessions were: a MikroTik session leaves a walled-garden address list only by
+   * logging in again, so it is disconnected.
+   */
+  enforce(
+    username: string,
+    restriction: Restriction | null,
+    previous: Restriction | null,
+    ctx: CoaContext,
+    action: CoaAction,
+  ): Promise<CoaResult[]>;
 }
 
 export interface CoaDeps {
@@ -207,24 +219,6 @@ export function createCoa(config: CoaConfig, radius: RadiusConfig, deps: CoaDeps
       return send(session, 'disconnect', identify(session, vendor.identify), action, ctx);
     },
 
-    async disconnectSubscriber(username, ctx, action = 'disconnect') {
-      return Promise.all(deps.sessions.forUser(username).map((s) => ops.disconnect(s, ctx, action)));
-    },
-
-    async changeSubscriberRate(username, rate, ctx, action = 'rate') {
-      return Promise.all(deps.sessions.forUser(username).map((s) => ops.changeRate(s, rate, ctx, action)));
-    },
-
-    async restoreSubscriberRate(username, ctx, action = 'rate') {
-      const sub = deps.cache.subscriber(username);
-      const plan = sub && deps.cache.plan(sub.planId)?.plan;
-      return Promise.all(
-        deps.sessions
-          .forUser(username)
-          .map((s) => (plan ? ops.changeRate(s, plan, ctx, action) : ops.disconnect(s, ctx, action))),
-      );
-    },
-
     async changeRate(session, rate, ctx, action = 'rate') {
       const nas = nasOf(session);
       const vendor = COA_VENDORS[nas.vendor];
@@ -242,34 +236,23 @@ export function createCoa(config: CoaConfig, radius: RadiusConfig, deps: CoaDeps
       return result;
     },
 
-    async suspend(username, ctx) {
-      await updateSubscriber(deps.postgres, deps.box(), username, { status: 'suspended' });
-      const wg = radius.walled_garden;
-      return Promise.all(
-        deps.sessions
-          .forUser(username)
-          .map((s) =>
-            wg.enabled
-              ? ops.changeRate(
-                  s,
-                  { rateDown: wg.rate_down, rateUp: wg.rate_up, addressList: wg.address_list },
-                  ctx,
-                  'suspend',
-                )
-              : ops.disconnect(s, ctx, 'suspend'),
-          ),
-      );
-    },
-
-    async resume(username, ctx) {
-      const sub = await updateSubscriber(deps.postgres, deps.box(), username, { status: 'active' });
-      const plan = deps.cache.plan(sub.planId)?.plan;
+    async enforce(username, restriction, previous, ctx, action) {
+      const sub = deps.cache.subscriber(username);
+      const plan = sub && deps.cache.plan(sub.planId)?.plan;
       const wg = radius.walled_garden;
       return Promise.all(
         deps.sessions.forUser(username).map((s) => {
-          // A MikroTik session put in the walled-garden address list leaves it only by logging in again.
-          const listed = wg.enabled && wg.address_list !== '' && nasOf(s).vendor === 'mikrotik';
-          return plan && !listed ? ops.changeRate(s, plan, ctx, 'resume') : ops.disconnect(s, ctx, 'resume');
+          const listed =
+            previous?.effect === 'walled_garden' && wg.address_list !== '' && nasOf(s).vendor === 'mikrotik';
+          if (!restriction)
+            return plan && !listed ? ops.changeRate(s, plan, ctx, action) : ops.disconnect(s, ctx, action);
+          if (restriction.effect === 'throttle')
+            return listed ? ops.disconnect(s, ctx, action) : ops.changeRate(s, restriction, ctx, action);
+          if (restriction.effect === 'walled_garden' && wg.enabled) {
+            const addressList = restriction.profile ?? wg.address_list;
+            return ops.changeRate(s, { rateDown: wg.rate_down, rateUp: wg.rate_up, addressList }, ctx, action);
+          }
+          return ops.disconnect(s, ctx, action);
         }),
       );
     },

@@ -16,11 +16,7 @@ const text = (args: Record<string, unknown>, key: string): string => {
 
 export function registerCoaOperations(control: ControlServer, coa: Coa, sessions: Sessions, db: Transactional): void {
   const audited = (action: string, handler: ControlHandler) =>
-    auditedOperation(
-      db,
-      { resource: action === 'suspend' || action === 'resume' ? 'subscriber' : 'session', action },
-      handler,
-    );
+    auditedOperation(db, { resource: 'session', action }, handler);
   const ctx = (args: Record<string, unknown>): CoaContext => ({
     actor: typeof args.actor === 'string' ? args.actor : 'cli',
     ...(typeof args.reason === 'string' ? { reason: args.reason } : {}),
@@ -56,13 +52,5 @@ export function registerCoaOperations(control: ControlServer, coa: Coa, sessions
       if (!(rateDown > 0) || !(rateUp > 0)) throw invalid('rate', args.rate, 'a rate such as 5M/1M (down/up)');
       return Promise.all((await targets(args)).map((s) => coa.changeRate(s, { rateDown, rateUp }, ctx(args))));
     }),
-  );
-  control.handle(
-    'suspend',
-    audited('suspend', async (args) => coa.suspend(text(args, 'username'), ctx(args))),
-  );
-  control.handle(
-    'resume',
-    audited('resume', async (args) => coa.resume(text(args, 'username'), ctx(args))),
   );
 }

@@ -5,6 +5,7 @@ import { ipFamily } from '../lib/ip.ts';
 import { normalizeMac } from '../lib/mac.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { invalid, notFound, type Queryable, unique } from './db.ts';
+import { RESTRICTIONS_JSON, restrictionOfRow, type StoredRestriction } from './restriction.ts';
 
 export const SUBSCRIBER_STATUSES = ['active', 'suspended', 'expired'] as const;
 export type SubscriberStatus = (typeof SUBSCRIBER_STATUSES)[number];
@@ -37,9 +38,10 @@ export interface Subscriber {
   updatedAt: Date;
 }
 
-/** What the RADIUS cache keeps of a subscriber, password opened. */
+/** What the RADIUS cache keeps of a subscriber, password opened, with its stored restrictions. */
 export interface SubscriberWithPassword extends Subscriber {
   password: string;
+  restrictions: StoredRestriction[];
 }
 
 const COLUMNS = `s.id, s.username, s.plan_id AS "planId", p.name AS plan, s.status, s.expires_at AS "expiresAt",
@@ -122,8 +124,19 @@ export async function addSubscriber(db: Queryable, box: SecretBox, input: Subscr
       ],
     ),
   );
+  if (status === 'suspended') await db.query(SUSPEND, [input.username]);
   return getSubscriber(db, input.username);
 }
+
+/**
+ * A status of `suspended` is the `manual` restriction (model/restriction.ts), which is what access follows; set as a
+ * status it is a walled garden (a reject with the walled garden off), effective at the next login.
+ */
+const SUSPEND = `INSERT INTO subscriber_restriction (subscriber_id, reason, effect, note, actor)
+  SELECT id, 'manual', 'walled_garden', 'status set to suspended', 'status' FROM subscriber WHERE username = $1
+  ON CONFLICT DO NOTHING`;
+const UNSUSPEND = `DELETE FROM subscriber_restriction
+  WHERE reason = 'manual' AND subscriber_id = (SELECT id FROM subscriber WHERE username = $1)`;
 
 export type SubscriberChange = Partial<Omit<SubscriberInput, 'username'>> & {
   /** The customer holding it (an id), or null for none. */
@@ -173,6 +186,8 @@ export async function updateSubscriber(
     );
     if (!rowCount) throw notFound('subscriber', username);
   }
+  if (change.status === 'suspended') await db.query(SUSPEND, [username]);
+  else if (change.status !== undefined) await db.query(UNSUSPEND, [username]);
   return getSubscriber(db, username);
 }
 
@@ -221,11 +236,18 @@ export async function loadSubscribersWithPasswords(
   box: SecretBox,
   ids?: readonly number[],
 ): Promise<SubscriberWithPassword[]> {
-  const { rows } = await db.query<Subscriber & { passwordEnc: Buffer }>(
-    `SELECT ${COLUMNS}, s.password_enc AS "passwordEnc" FROM ${FROM} ${ids ? 'WHERE s.id = ANY($1)' : ''}`,
+  const { rows } = await db.query<
+    Subscriber & { passwordEnc: Buffer; restrictions: Parameters<typeof restrictionOfRow>[0][] }
+  >(
+    `SELECT ${COLUMNS}, s.password_enc AS "passwordEnc", ${RESTRICTIONS_JSON} AS restrictions
+       FROM ${FROM} ${ids ? 'WHERE s.id = ANY($1)' : ''}`,
     ids ? [ids] : [],
   );
-  return rows.map(({ passwordEnc, ...s }) => ({ ...s, password: box.open(passwordEnc) }));
+  return rows.map(({ passwordEnc, restrictions, ...s }) => ({
+    ...s,
+    password: box.open(passwordEnc),
+    restrictions: restrictions.map(restrictionOfRow),
+  }));
 }
 
 export interface ImportRow {

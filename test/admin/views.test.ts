@@ -28,6 +28,7 @@ import { SecretBox } from '../../daemon/security/secret-box.ts';
 import { createBus } from '../../daemon/store/bus/index.ts';
 import { createChanges } from '../../daemon/store/changes.ts';
 import { defaults, silentLog } from '../helpers/env.ts';
+import { recordedFupActions } from '../helpers/fup-actions.ts';
 import { testStores } from '../helpers/stores.ts';
 
 const log = silentLog();
@@ -220,11 +221,7 @@ const fup = createFup(defaults.fup, {
   bus,
   changes: createChanges({ log, postgres }),
   subscriber: fupSubscriber,
-  actions: {
-    throttle: async (u, rate) => void fupActions.push(`throttle ${u} ${rate.rateDown}/${rate.rateUp}`),
-    block: async (u) => void fupActions.push(`block ${u}`),
-    restore: async (u) => void fupActions.push(`restore ${u}`),
-  },
+  actions: recordedFupActions(fupActions),
   now: () => fupClock,
 });
 let fupClock = NOW;
@@ -637,7 +634,10 @@ t.test(
       periodStart: new Date(new Date(NOW).setHours(0, 0, 0, 0)).toISOString(),
     });
     await fup.tick();
-    t.ok(fupActions.includes('restore gina'), 'the engine’s tick gave her rate back');
+    t.ok(
+      fupActions.some((a) => a.startsWith('restore gina')),
+      'the engine’s tick gave her rate back',
+    );
     await fup.flush();
     t.match((await subscriberOverview(engine, 'gina')).fup, { source: 'engine', used: 0, state: 'none' });
   },

@@ -12,6 +12,7 @@ import { SecretBox } from '../../daemon/security/secret-box.ts';
 import { createBus } from '../../daemon/store/bus/index.ts';
 import { createChanges } from '../../daemon/store/changes.ts';
 import { defaults, silentLog } from '../helpers/env.ts';
+import { recordedFupActions } from '../helpers/fup-actions.ts';
 import { testDataDir, testPostgres } from '../helpers/stores.ts';
 
 // Every store and the engine first: tap ends the file's test once its subtests are done, and runs its teardowns then.
@@ -55,11 +56,7 @@ function engine(): Fup {
     changes: createChanges({ log, postgres }),
     subscriber: (id) => subs.get(id),
     now: () => clock,
-    actions: {
-      throttle: async (u, rate) => actions.push(`throttle ${u} ${rate.rateDown}/${rate.rateUp}`),
-      block: async (u) => actions.push(`block ${u}`),
-      restore: async (u, reason) => actions.push(`restore ${u} (${reason})`),
-    },
+    actions: recordedFupActions(actions),
   });
 }
 

@@ -1,6 +1,7 @@
 // The request handlers called as functions, without a socket: each returns a Result, and the reply table alone turns
 // it into a reply code or silence (an accounting record the spool refuses gets no answer, so the NAS retries).
 import t from 'tap';
+import { mostSevere, type Restriction, sameEffect, validRestriction } from '../../daemon/model/restriction.ts';
 import type { AcctRecord } from '../../daemon/radius/accounting/record.ts';
 import type { NasEntry, PlanEntry, SubscriberEntry } from '../../daemon/radius/cache/index.ts';
 import { compilePlan } from '../../daemon/radius/cache/reply-attributes.ts';
@@ -12,6 +13,7 @@ import {
   loadStandardDictionary,
   PacketCrypto,
 } from '../../daemon/radius/codec/index.ts';
+import type { Verdict } from '../../daemon/radius/policy.ts';
 import { type AccessContext, decideAccess } from '../../daemon/radius/process/access.ts';
 import { type AccountingContext, handleAccountingRequest } from '../../daemon/radius/process/accounting.ts';
 import { replyCode } from '../../daemon/radius/process/replies.ts';
@@ -65,6 +67,7 @@ const alice: SubscriberEntry = {
   mac: null,
   simultaneousUse: null,
   cycleDay: 1,
+  restriction: null,
   nt: undefined,
 };
 const access: AccessContext = {
@@ -110,6 +113,94 @@ t.test(
     t.equal(replyCode(Code.AccessRequest, unknown.result), Code.AccessReject);
   },
 );
+
+t.test(
+  'Access-Request: the restriction in force decides, the most severe of the stored reasons and fair usage',
+  async (t) => {
+    const slow = Buffer.from('slow');
+    const asked: unknown[] = [];
+    const ctx = (restriction: Restriction | null, verdict: Verdict, walled = true): AccessContext => ({
+      ...access,
+      cache: {
+        ...access.cache,
+        subscriber: (u) => (u === 'alice' ? { ...alice, restriction } : undefined),
+        plan: (id) => (id === 7 ? { ...entry, rules: {} as PlanEntry['rules'] } : undefined),
+        walledGarden: (_vendor, profile) => (walled ? Buffer.from(`garden ${profile ?? 'default'}`) : null),
+        throttledReply: (_plan, _vendor, rate) => {
+          asked.push(rate);
+          return slow;
+        },
+      },
+      policy: { verdict: () => verdict },
+    });
+    const none: Verdict = { action: 'none' };
+    const fupThrottle: Verdict = { action: 'throttle', rate: { rateDown: 1_000_000, rateUp: 512_000 } };
+    const decide = (c: AccessContext) => decideAccess(accessRequest('alice', 'right'), nas, c);
+    const dunning: Restriction = { reason: 'dunning', effect: 'walled_garden', profile: 'unpaid', note: '' };
+    const manual: Restriction = { reason: 'manual', effect: 'reject', note: '' };
+    const slowDown: Restriction = {
+      reason: 'pending_install',
+      effect: 'throttle',
+      rateDown: 2_000_000,
+      rateUp: 256_000,
+      note: '',
+    };
+
+    t.same(decide(ctx(null, fupThrottle)).attrs, [slow], 'fair usage alone: its throttle');
+    t.same(asked.pop(), {
+      reason: 'fup',
+      effect: 'throttle',
+      note: 'over quota',
+      rateDown: 1_000_000,
+      rateUp: 512_000,
+    });
+    t.same(
+      decide(ctx(dunning, fupThrottle)).attrs,
+      [Buffer.from('garden unpaid')],
+      'a walled garden outweighs a throttle',
+    );
+    t.match(decide(ctx(dunning, fupThrottle)), { result: 'ok', plan: 'walled-garden' });
+    t.match(decide(ctx(dunning, fupThrottle, false)), { result: 'reject', reason: 'suspended' }, 'no garden: a reject');
+    t.match(decide(ctx(manual, fupThrottle)), { result: 'reject', reason: 'suspended' });
+    t.match(decide(ctx(null, { action: 'block' })), { result: 'reject', reason: 'quota-exceeded' });
+    t.match(
+      decide(ctx(dunning, { action: 'block' })),
+      { result: 'reject', reason: 'quota-exceeded' },
+      'a block outweighs a garden',
+    );
+    decide(ctx(slowDown, fupThrottle));
+    t.match(asked.pop(), { rateDown: 1_000_000, rateUp: 256_000 }, 'two throttles: the slower rate in each direction');
+    t.same(decide(ctx(null, none)).attrs, [entry.replies.mikrotik], 'none: the plan');
+  },
+);
+
+t.test('the restriction stack: severity, ties, and what a command may set', async (t) => {
+  const r = (x: Partial<Restriction> & Pick<Restriction, 'effect'>) =>
+    ({ reason: 'manual', note: '', ...x }) as Restriction;
+  const fupThrottle = r({ reason: 'fup', effect: 'throttle', rateDown: 1e6, rateUp: 5e5 } as Restriction);
+  const wg = (reason: Restriction['reason'], profile: string | null) =>
+    r({ reason, effect: 'walled_garden', profile } as Restriction);
+  t.equal(mostSevere([]), null);
+  t.equal(mostSevere([fupThrottle, wg('dunning', 'unpaid')])?.effect, 'walled_garden');
+  t.equal(mostSevere([wg('dunning', 'unpaid'), r({ effect: 'reject' })])?.effect, 'reject');
+  t.match(mostSevere([wg('dunning', 'unpaid'), wg('manual', null)]), { reason: 'manual' }, 'manual weighs most');
+  t.match(mostSevere([wg('pending_install', 'install'), wg('dunning', 'unpaid')]), { reason: 'dunning' });
+  t.ok(
+    sameEffect(wg('dunning', 'a'), wg('manual', 'a')),
+    'the same garden for another reason: nothing to tell the NAS',
+  );
+  t.notOk(sameEffect(wg('dunning', 'a'), wg('dunning', 'b')));
+  t.notOk(sameEffect(null, fupThrottle));
+  t.ok(sameEffect(null, null));
+  t.match(validRestriction({ reason: 'dunning', effect: 'throttle', rateDown: 1e6, rateUp: 1e6 }), {
+    effect: 'throttle',
+  });
+  t.throws(() => validRestriction({ reason: 'fup', effect: 'reject' }), /FUP engine/);
+  t.throws(() => validRestriction({ reason: 'billing', effect: 'reject' }), /one of dunning, manual, pending_install/);
+  t.throws(() => validRestriction({ reason: 'manual', effect: 'throttle' }), /needs a rate/);
+  t.throws(() => validRestriction({ reason: 'manual', effect: 'walled_garden', profile: 'a b' }), /address-list name/);
+  t.throws(() => validRestriction({ reason: 'manual', effect: 'jail' }), /throttle, walled_garden, reject/);
+});
 
 t.test('Status-Server: ok → Access-Accept', async (t) => {
   t.equal(replyCode(Code.StatusServer, handleStatusServer()), Code.AccessAccept);

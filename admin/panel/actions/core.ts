@@ -151,11 +151,10 @@ function formData(request: ActionRequest): Record<string, string> {
 
 const usernameOf = (record: BaseRecord) => String(record.params.username);
 
-/** Suspend and Resume: the status change and what it did to the live sessions (CoA or Disconnect). */
-function statusChange(
+/** Suspend and Resume: the `manual` restriction set or lifted, and what it did to the live sessions. */
+function restriction(
   name: 'suspend' | 'resume',
   look: { icon: string; variant?: 'danger'; intro: string; submit: string },
-  status: 'suspended' | 'active',
   done: string,
 ): CoreSpec {
   return {
@@ -173,26 +172,26 @@ function statusChange(
           resource: 'subscriber',
           action: name,
           before: { username, status: record.params.status },
-          after: { username, status, coa: outcomes(results), ...(reason ? { reason } : {}) },
+          after: {
+            username,
+            status: name === 'suspend' ? 'suspended' : 'active',
+            restriction: name === 'suspend' ? 'manual' : null,
+            coa: outcomes(results),
+            ...(reason ? { reason } : {}),
+          },
         },
       };
     },
   };
 }
 
-const suspend = statusChange(
+const suspend = restriction(
   'suspend',
   { icon: 'Pause', variant: 'danger', intro: 'Suspend the service of', submit: 'Suspend' },
   'suspended',
-  'suspended',
 );
 
-const resume = statusChange(
-  'resume',
-  { icon: 'Play', intro: 'Resume the service of', submit: 'Resume' },
-  'active',
-  'resumed',
-);
+const resume = restriction('resume', { icon: 'Play', intro: 'Resume the service of', submit: 'Resume' }, 'resumed');
 
 const topup: CoreSpec = {
   resourceId: 'subscriber',

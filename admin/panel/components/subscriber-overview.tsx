@@ -34,6 +34,7 @@ interface Overview {
     mac: string | null;
   };
   plan: { name: string; rateDown: number; rateUp: number };
+  restrictions: Array<{ reason: string; effect: string; note: string; actor: string; since: string | null }>;
   online: {
     sessions: Array<{
       nas: string;
@@ -78,11 +79,13 @@ interface Overview {
 
 type Session = Overview['online']['sessions'][number];
 
-/** What the subscriber meets now: the FUP restriction comes before an active status. */
+/** What the subscriber meets now: the most severe of expiry, its stored restrictions and fair usage. */
 function effectiveState(data: Overview): string {
   const st = data.subscriber.effectiveStatus;
-  if (st !== 'active' || !data.fup) return st;
-  return data.fup.state === 'throttle' ? 'throttled' : data.fup.state === 'block' ? 'blocked' : st;
+  if (st === 'expired') return st;
+  if (data.fup?.state === 'block') return 'blocked';
+  if (st === 'suspended') return st;
+  return data.fup?.state === 'throttle' ? 'throttled' : st;
 }
 
 /** Whether the NAS applied the restriction: the last CoA of each live session, acknowledged or not. */
@@ -161,6 +164,13 @@ const SubscriberOverviewPage: React.FC<ActionProps> = ({ record }) => {
           {s.mac ? ` · bound to ${formatMac(s.mac)}` : ''}
           {s.expiresAt ? ` · expires ${formatTime(s.expiresAt, timeZone)}` : ''}
         </Text>
+        {data.restrictions.map((r) => (
+          <Text key={r.reason} data-restriction={r.reason}>
+            Restricted for <b>{r.reason.replace('_', ' ')}</b>: {r.effect}
+            {r.note ? ` (${r.note})` : ''}, by {r.actor}
+            {r.since ? ` since ${formatTime(r.since, timeZone)}` : ''}
+          </Text>
+        ))}
       </Box>
 
       <Section title="Online now">

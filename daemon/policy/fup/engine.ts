@@ -22,12 +22,27 @@ export interface FupSubscriber {
   rules: FupRules | undefined;
 }
 
-/** What the engine does to a subscriber's live sessions (enforce.ts sends them as CoA and Disconnect). */
+export type FupAction = 'fup-throttle' | 'fup-block' | 'fup-restore';
+
+/**
+ * What the engine tells when a subscriber's fair-usage restriction changes, from `before` to `after`: the
+ * restriction stack (policy/restrictions/) decides what the live sessions get, with the subscriber's other reasons.
+ */
 export interface FupActions {
-  throttle(username: string, rate: { rateDown: number; rateUp: number }, reason: string): Promise<unknown>;
-  block(username: string, reason: string): Promise<unknown>;
-  restore(username: string, reason: string): Promise<unknown>;
+  changed(
+    username: string,
+    change: { before: Verdict; after: Verdict; action: FupAction; reason: string },
+  ): Promise<unknown>;
 }
+
+type Threshold = ReturnType<typeof restrictionAt>;
+
+const verdictOf = (r: Threshold): Verdict =>
+  !r
+    ? { action: 'none' }
+    : r.action === 'block'
+      ? { action: 'block' }
+      : { action: 'throttle', rate: { rateDown: r.rateDown!, rateUp: r.rateUp! } };
 
 export interface Usage extends UsageFigures {
   username: string;
@@ -121,11 +136,7 @@ export class FupEngine {
     const c = this.counters.get(sub.id);
     if (!c || c.periodStart !== periodStart(rules.period, new Date(this.#deps.now()), sub.cycleDay).getTime())
       return { action: 'none' };
-    const r = restrictionAt(rules, c.level);
-    if (!r) return { action: 'none' };
-    return r.action === 'block'
-      ? { action: 'block' }
-      : { action: 'throttle', rate: { rateDown: r.rateDown!, rateUp: r.rateUp! } };
+    return verdictOf(restrictionAt(rules, c.level));
   }
 
   usage(sub: FupSubscriber): Usage | undefined {
@@ -175,11 +186,11 @@ export class FupEngine {
     this.dirtyCounters.add(sub.id);
     if (after === before) return;
     const reason = `${cause}: ${Math.round((c.bytes * 100) / limit)}% of ${limit} bytes`;
-    const actions = this.#deps.actions;
+    const change = { before: verdictOf(before), after: verdictOf(after) };
     if (after?.action === 'block') {
       this.stats.block++;
       this.#event('fup.blocked', sub, c, limit, { threshold: after.percent });
-      this.#run(actions.block(sub.username, reason));
+      this.#run(this.#deps.actions.changed(sub.username, { ...change, action: 'fup-block', reason }));
     } else if (after?.action === 'throttle') {
       this.stats.throttle++;
       this.#event('fup.exceeded', sub, c, limit, {
@@ -187,11 +198,17 @@ export class FupEngine {
         rate_down: after.rateDown,
         rate_up: after.rateUp,
       });
-      this.#run(actions.throttle(sub.username, { rateDown: after.rateDown!, rateUp: after.rateUp! }, reason));
+      this.#run(this.#deps.actions.changed(sub.username, { ...change, action: 'fup-throttle', reason }));
     } else {
       this.stats.restore++;
       this.#event('fup.restored', sub, c, limit);
-      this.#run(actions.restore(sub.username, `${cause}: back under the threshold`));
+      this.#run(
+        this.#deps.actions.changed(sub.username, {
+          ...change,
+          action: 'fup-restore',
+          reason: `${cause}: back under the threshold`,
+        }),
+      );
     }
   }
 
@@ -241,7 +258,14 @@ export class FupEngine {
     this.#event('fup.restored', sub, fresh, this.limitOf(sub, at), {
       previous_period_start: new Date(old.periodStart).toISOString(),
     });
-    this.#run(this.#deps.actions.restore(sub.username, 'new period'));
+    this.#run(
+      this.#deps.actions.changed(sub.username, {
+        before: verdictOf(restrictionAt(sub.rules!, old.level)),
+        after: { action: 'none' },
+        action: 'fup-restore',
+        reason: 'new period',
+      }),
+    );
   }
 
   #event(subject: string, sub: FupSubscriber, c: Counter, limit: number, extra: Record<string, unknown> = {}): void {

@@ -52,7 +52,7 @@ export interface FupDeps {
   bus: Bus;
   changes: Changes;
   subscriber(id: number): FupSubscriber | undefined;
-  /** What a crossed threshold does to the subscriber's sessions (enforce.ts: CoA and Disconnect). */
+  /** Where a changed fair-usage restriction goes: the restriction stack (policy/restrictions/), which sends the CoA. */
   actions: FupActions;
   /** The clock (tests move it). */
   now?: () => number;

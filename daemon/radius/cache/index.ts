@@ -10,6 +10,7 @@ import { type FupRules, rulesOf } from '../../model/fup-rules.ts';
 import type { NasVendor } from '../../model/nas.ts';
 import { loadNasWithSecrets } from '../../model/nas.ts';
 import { loadPlans, type Plan } from '../../model/plan.ts';
+import { mostSevere, type Restriction } from '../../model/restriction.ts';
 import {
   loadSubscribersWithPasswords,
   type SubscriberStatus,
@@ -40,6 +41,8 @@ export interface SubscriberEntry {
   readonly mac: string | null;
   readonly simultaneousUse: number | null;
   readonly cycleDay: number;
+  /** The most severe of its stored restrictions (fair usage is the FUP engine's), or null. */
+  readonly restriction: Restriction | null;
   /** MS-CHAP hashes, computed on the first MS-CHAPv2 request (MD4 at load would slow a large boot). */
   nt: NtHashes | undefined;
 }
@@ -59,12 +62,20 @@ export interface RadiusCache extends Component {
   subscriber(username: string): SubscriberEntry | undefined;
   subscriberById(id: number): SubscriberEntry | undefined;
   plan(id: number): PlanEntry | undefined;
-  /** The walled-garden reply for a vendor, or null when suspended subscribers are rejected. */
-  walledGarden(vendor: NasVendor): Buffer | null;
+  /**
+   * The walled-garden reply for a vendor and a profile (the NAS's address list; null for the configured one), or null
+   * when the walled garden is off and restricted subscribers are rejected. Compiled once per vendor and profile.
+   */
+  walledGarden(vendor: NasVendor, profile?: string | null): Buffer | null;
   /** The NT hashes of a subscriber's password, computed once. */
   ntHashesOf(entry: SubscriberEntry): NtHashes;
   /** A plan's reply with another rate (an FUP throttle), compiled once per plan, vendor and rate. */
   throttledReply(planId: number, vendor: NasVendor, rate: { rateDown: number; rateUp: number }): Buffer | undefined;
+  /**
+   * Reloads subscribers now, rather than at the next change_log poll: a command that changed one (a restriction)
+   * waits for it, so the login right after the command meets what the command did.
+   */
+  reloadSubscribers(ids: readonly number[]): Promise<void>;
   /** The interim interval of a subscriber's plan (300 s when either is unknown). */
   interimInterval(subscriberId: number): number;
   nasName(nasId: number): string;
@@ -88,7 +99,7 @@ export function createRadiusCache(config: RadiusConfig, deps: RadiusCacheDeps): 
   const byId = new Map<number, SubscriberEntry>();
   const counters = { reloads_nas: 0, reloads_plan: 0, reloads_subscriber: 0, load_ms: 0 };
   const wg = config.walled_garden;
-  let walled: Record<NasVendor, Buffer> | null = null;
+  const gardens = new Map<string, Buffer>();
 
   const compile = (plan: Plan): PlanEntry => ({
     plan,
@@ -109,6 +120,7 @@ export function createRadiusCache(config: RadiusConfig, deps: RadiusCacheDeps): 
     mac: s.mac,
     simultaneousUse: s.simultaneousUse,
     cycleDay: s.cycleDay,
+    restriction: mostSevere(s.restrictions),
     nt: undefined,
   });
 
@@ -153,21 +165,16 @@ export function createRadiusCache(config: RadiusConfig, deps: RadiusCacheDeps): 
     }
   }
 
-  function compileWalledGardens(): Record<NasVendor, Buffer> {
-    return Object.fromEntries(
-      VENDORS.map((v) => [
-        v,
-        Buffer.concat([
-          compileWalledGarden(
-            dict,
-            { rateDown: wg.rate_down, rateUp: wg.rate_up, addressList: wg.address_list },
-            v,
-            300,
-          ),
-          wg.ip_pool ? encodeAttribute(dict, 'Framed-Pool', wg.ip_pool) : Buffer.alloc(0),
-        ]),
-      ]),
-    ) as Record<NasVendor, Buffer>;
+  function gardenReply(vendor: NasVendor, profile: string | null): Buffer {
+    return Buffer.concat([
+      compileWalledGarden(
+        dict,
+        { rateDown: wg.rate_down, rateUp: wg.rate_up, addressList: profile ?? wg.address_list },
+        vendor,
+        300,
+      ),
+      wg.ip_pool ? encodeAttribute(dict, 'Framed-Pool', wg.ip_pool) : Buffer.alloc(0),
+    ]);
   }
 
   return {
@@ -182,7 +189,7 @@ export function createRadiusCache(config: RadiusConfig, deps: RadiusCacheDeps): 
       await reloadNas();
       for (const p of await loadPlans(deps.postgres)) plans.set(p.id, compile(p));
       for (const s of await loadSubscribersWithPasswords(deps.postgres, deps.box)) put(s);
-      if (wg.enabled) walled = compileWalledGardens();
+      if (wg.enabled) for (const v of VENDORS) gardens.set(`${v}/`, gardenReply(v, null));
       counters.load_ms = Math.round(performance.now() - t0);
       log.info(
         { nas: nas.size, plans: plans.size, subscribers: byName.size, ms: counters.load_ms },
@@ -195,7 +202,17 @@ export function createRadiusCache(config: RadiusConfig, deps: RadiusCacheDeps): 
     subscriber: (username) => byName.get(username),
     subscriberById: (id) => byId.get(id),
     plan: (id) => plans.get(id),
-    walledGarden: (vendor) => (walled ? walled[vendor] : null),
+    reloadSubscribers: (ids) => subscribersChanged([...ids], []),
+    walledGarden(vendor, profile = null) {
+      if (!wg.enabled) return null;
+      const key = `${vendor}/${profile ?? ''}`;
+      let bytes = gardens.get(key);
+      if (!bytes) {
+        bytes = gardenReply(vendor, profile);
+        gardens.set(key, bytes);
+      }
+      return bytes;
+    },
     throttledReply(planId, vendor, rate) {
       const entry = plans.get(planId);
       if (!entry) return undefined;

@@ -6,6 +6,7 @@
 
 import { WispdError } from '../../lib/errors.ts';
 import { macDigits } from '../../lib/mac.ts';
+import { moreSevere } from '../../model/restriction.ts';
 import type { NasEntry, PlanEntry, RadiusCache, SubscriberEntry } from '../cache/index.ts';
 import {
   Attr,
@@ -19,7 +20,7 @@ import {
   safeEqual,
   vsa,
 } from '../codec/index.ts';
-import type { RadiusPolicy } from '../policy.ts';
+import { fupRestriction, type RadiusPolicy } from '../policy.ts';
 import type { Sessions } from '../sessions/index.ts';
 import type { Result } from './replies.ts';
 
@@ -67,7 +68,7 @@ const MPPE_POLICY_AND_TYPES = [
 export interface AccessContext {
   cache: Pick<RadiusCache, 'subscriber' | 'plan' | 'walledGarden' | 'throttledReply' | 'ntHashesOf'>;
   sessions: Pick<Sessions, 'countFor'>;
-  /** The restriction of a subscriber over quota (throttle to a rate, or block). */
+  /** Fair usage: the `fup` reason of a subscriber over quota (throttle to a rate, or block). */
   policy: Pick<RadiusPolicy, 'verdict'>;
   /** The handler's own (its scratch buffers are reused per request). */
   crypto: PacketCrypto;
@@ -180,28 +181,32 @@ function decide(ix: AttrIndex, nas: NasEntry, ctx: AccessContext): AccessDecisio
   }
   const s = sub as SubscriberEntry;
 
-  // May they be online now.
-  const expired = s.status === 'expired' || (s.expiresAt !== 0 && ctx.now() > s.expiresAt);
-  if (s.status === 'suspended' || expired) {
+  // May they be online now, and how: the most severe of its restrictions (model/restriction.ts), fair usage included.
+  if (s.status === 'expired' || (s.expiresAt !== 0 && ctx.now() > s.expiresAt)) {
     const garden = ctx.cache.walledGarden(nas.vendor);
-    if (!garden) return reject(s.status === 'suspended' ? 'suspended' : 'expired', method, username);
+    if (!garden) return reject('expired', method, username);
+    const attrs = s.framedIp ? [garden, s.framedIp, ...extra] : [garden, ...extra];
+    return { result: 'ok', reason: '', method, username, plan: 'walled-garden', attrs };
+  }
+  const entry = ctx.cache.plan(s.planId) as PlanEntry | undefined;
+  const fup = entry?.rules ? fupRestriction(ctx.policy.verdict(s, entry.rules)) : null;
+  const restriction = fup ? moreSevere(s.restriction, fup) : s.restriction;
+  if (restriction && restriction.effect !== 'throttle') {
+    const garden =
+      restriction.effect === 'walled_garden' ? ctx.cache.walledGarden(nas.vendor, restriction.profile) : null;
+    if (!garden) return reject(restriction.reason === 'fup' ? 'quota-exceeded' : 'suspended', method, username);
     const attrs = s.framedIp ? [garden, s.framedIp, ...extra] : [garden, ...extra];
     return { result: 'ok', reason: '', method, username, plan: 'walled-garden', attrs };
   }
   const callingStationId = ix.string(Attr.CallingStationId) ?? '';
   if (s.mac && macDigits(callingStationId) !== s.mac) return reject('mac-mismatch', method, username);
-  const entry = ctx.cache.plan(s.planId) as PlanEntry | undefined;
   if (!entry) return reject('no-plan', method, username, NONE, 'fail');
   const limit = s.simultaneousUse ?? entry.plan.simultaneousUse;
   if (ctx.sessions.countFor(username, callingStationId) >= limit) return reject('simultaneous-use', method, username);
 
   const address = s.framedIp ?? entry.pool;
-  let reply = entry.replies[nas.vendor];
-  if (entry.rules) {
-    const verdict = ctx.policy.verdict(s, entry.rules);
-    if (verdict.action === 'block') return reject('quota-exceeded', method, username);
-    if (verdict.action === 'throttle') reply = ctx.cache.throttledReply(s.planId, nas.vendor, verdict.rate!) ?? reply;
-  }
+  const reply =
+    (restriction && ctx.cache.throttledReply(s.planId, nas.vendor, restriction)) || entry.replies[nas.vendor];
   const attrs = address ? [reply, address, ...extra] : [reply, ...extra];
   return { result: 'ok', reason: '', method, username, plan: entry.plan.name, attrs };
 }

@@ -8,6 +8,7 @@ import { isWispdError } from '../daemon/lib/errors.ts';
 import type { Logger } from '../daemon/lib/log.ts';
 import { sampledLog } from '../daemon/lib/sampled-log.ts';
 import type { Transactional } from '../daemon/model/audit.ts';
+import type { PluginHost } from '../daemon/plugins/host.ts';
 import { type AuthCounters, registerStaffAuth, type StaffAuth } from './auth.ts';
 import { type CsrfCounters, registerCsrf } from './csrf.ts';
 import type { CountersByComponent } from './metrics.ts';
@@ -31,6 +32,8 @@ export interface AdminDeps {
   panel?: PanelDeps;
   /** What the subscriber page and the dashboard read (admin/views/); without it, those routes are not registered. */
   views?: Pick<ViewsDeps, 'clickhouse' | 'sessions' | 'fup' | 'timeZone'>;
+  /** The plugins' routes: `/api/v1/<plugin>/` for staff, `/hooks/<plugin>/` for the outside. */
+  plugins?: Pick<PluginHost, 'mount'>;
 }
 
 export interface AdminApp {
@@ -105,6 +108,7 @@ export async function buildAdminApp(config: AdminConfig, deps: AdminDeps): Promi
   const auth = await registerStaffAuth(app, config, { postgres: deps.postgres, now: deps.now ?? Date.now });
   const csrf = registerCsrf(app, { secure: config.secure_cookie });
   registerStaffRoutes(app, auth, deps.postgres);
+  await deps.plugins?.mount(app, { staff: auth.loggedIn as never });
   const views: Views | undefined = deps.views
     ? registerViews(app, auth, { ...deps.views, postgres: deps.postgres, counters: deps.counters, now: deps.now })
     : undefined;

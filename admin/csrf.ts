@@ -60,7 +60,8 @@ export function registerCsrf(app: FastifyInstance, opts: { secure: boolean }): C
     return reply.code(403).send({ error: 'WISPD_CSRF', message });
   };
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/admin')) return;
+    // The panel and the plugins' staff API take the session cookie; webhooks (/hooks/) and the probes do not.
+    if (!request.url.startsWith('/admin') && !request.url.startsWith('/api/')) return;
     const why = csrfRefusal(request);
     if (why) return refuse(reply, why);
     if (request.method === 'GET' && !request.cookies[CSRF_COOKIE]) {

@@ -11,6 +11,7 @@ import { snmpSection } from '../collectors/snmp/config.ts';
 import { coaSection } from '../daemon/coa/config.ts';
 import { daemonSection, logSection } from '../daemon/config.ts';
 import { ingestSection, telemetrySection } from '../daemon/ingest/config.ts';
+import { pluginsSection } from '../daemon/plugins/config.ts';
 import { fupSection } from '../daemon/policy/fup/config.ts';
 import { accountingSection, radiusSection } from '../daemon/radius/config.ts';
 import { securitySection } from '../daemon/security/config.ts';
@@ -37,6 +38,7 @@ export const schema = section('wispd configuration', {
   cpe: cpeSection,
   admin: adminSection,
   collect: collectSection,
+  plugins: pluginsSection,
 });
 
 export type Config = Infer<typeof schema>;
@@ -57,3 +59,4 @@ export type EpcConfig = Config['epc'];
 export type CpeConfig = Config['cpe'];
 export type AdminConfig = Config['admin'];
 export type CollectConfig = Config['collect'];
+export type PluginsConfig = Config['plugins'];

@@ -23,6 +23,7 @@ import { createCollectorTokens } from './ingest/tokens.ts';
 import { createTelemetryWriter, type TelemetryWriter } from './ingest/writer.ts';
 import type { Logger } from './lib/log.ts';
 import { Lifecycle } from './lifecycle.ts';
+import { createPluginHost, type PluginHost } from './plugins/host.ts';
 import { createFup, type Fup, subscribersOf } from './policy/fup/index.ts';
 import { registerFupOperations } from './policy/fup/operations.ts';
 import { createRestrictions, type Restrictions } from './policy/restrictions/index.ts';
@@ -67,6 +68,7 @@ export interface Daemon {
   readonly coa: Coa;
   readonly fup: Fup;
   readonly restrictions: Restrictions;
+  readonly plugins: PluginHost;
   readonly radius: RadiusListener;
   readonly telemetry: TelemetryWriter;
   readonly devices: DeviceReporter;
@@ -173,6 +175,22 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
   registerCoaOperations(control, coa, sessions, postgres);
   registerRestrictionOperations(control, restrictions, postgres);
   registerAccountingOperations(control, accounting);
+  // Plugins register before the panel is built and RADIUS listens; a failed one is marked so, and the boot goes on.
+  const plugins = lifecycle.add(
+    createPluginHost(config.plugins, {
+      log,
+      postgres,
+      core: (name) => {
+        const actor = `plugin:${name}`;
+        return {
+          restrict: (username, input) => restrictions.restrict(username, input, { actor }),
+          unrestrict: (username, reason, note) =>
+            restrictions.unrestrict(username, reason, { actor, ...(note ? { reason: note } : {}) }),
+        };
+      },
+    }),
+  );
+  control.handle('plugins', async () => plugins.list());
   // Importing the staff panel's AdminJS holds the event loop for most of a second: before RADIUS listens, not after.
   lifecycle.add(createPanelPreload(config.admin, dataDir.sub('adminjs')));
   const handler = createRadiusProcess(config.radius, {
@@ -186,7 +204,7 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
     instance,
   });
   const radius = lifecycle.add(createRadiusListener(config.radius, { log, nas: cache.nas, handler }));
-  return { cache, accounting, sessions, coa, fup, restrictions, radius };
+  return { cache, accounting, sessions, coa, fup, restrictions, plugins, radius };
 }
 
 /**
@@ -252,6 +270,7 @@ export function createDaemon(config: Config, log: Logger): Daemon {
         bundleDir: w.dataDir.sub('adminjs'),
       },
       views: { clickhouse: stores.clickhouse, sessions: radius.sessions, fup: radius.fup },
+      plugins: radius.plugins,
     }),
   );
   const record = daemonEvents({ clickhouse: stores.clickhouse, instance: stores.instance, log });

@@ -21,13 +21,25 @@ export interface Loaded {
 export function load(opts: GlobalOptions): Loaded {
   const file = opts.config || undefined;
   const { config, sources } = loadConfigWithSources(schema, { file });
-  if (file && sources.get('daemon.data_dir')?.from === 'file' && !isAbsolute(config.daemon.data_dir)) {
-    const data_dir = resolve(dirname(resolve(file)), config.daemon.data_dir);
-    return {
-      config: Object.freeze({ ...config, daemon: Object.freeze({ ...config.daemon, data_dir }) }),
-      sources,
-      file,
-    };
-  }
-  return { config, sources, file };
+  if (!file) return { config, sources, file };
+  const dir = dirname(resolve(file));
+  const relative = (p: string) => p.startsWith('./') || p.startsWith('../');
+  const dataDir =
+    sources.get('daemon.data_dir')?.from === 'file' && !isAbsolute(config.daemon.data_dir)
+      ? resolve(dir, config.daemon.data_dir)
+      : config.daemon.data_dir;
+  // A plugin given as a relative path is relative to the file that names it, as the data directory is.
+  const enabled =
+    sources.get('plugins.enabled')?.from === 'file'
+      ? config.plugins.enabled.map((p) => (relative(p) ? resolve(dir, p) : p))
+      : config.plugins.enabled;
+  return {
+    config: Object.freeze({
+      ...config,
+      daemon: Object.freeze({ ...config.daemon, data_dir: dataDir }),
+      plugins: Object.freeze({ ...config.plugins, enabled: Object.freeze(enabled) }),
+    }),
+    sources,
+    file,
+  };
 }

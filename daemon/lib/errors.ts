@@ -40,6 +40,8 @@ export const errorCodes = {
     'a panel request came without a valid staff session, or a login had a wrong email or password',
   WISPD_STAFF_FORBIDDEN: "the staff member's role does not allow this action on this resource",
   WISPD_STAFF_LOGIN_LIMITED: 'too many failed logins for this email or from this address within admin.login_window',
+  WISPD_PLUGIN_INVALID: 'a module named in plugins.enabled does not export a plugin definePlugin accepts',
+  WISPD_PLUGIN_UNAVAILABLE: 'a route of a plugin that failed to load or is failing its health check',
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

@@ -37,6 +37,11 @@ export interface PostgresStore extends Component {
   transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
   /** Runs `fn` in a transaction that holds the advisory lock `key`, so no other wispd process runs it at once. */
   exclusive<T>(key: number, fn: (client: pg.PoolClient) => Promise<T>): Promise<T>;
+  /**
+   * Applies what of `migrations` is pending, under the migration lock and in one transaction (a plugin's, after
+   * start): all of them, or none when one fails.
+   */
+  migrate(migrations: readonly Migration[]): Promise<MigrationReport>;
 }
 
 export interface PostgresDeps {
@@ -236,6 +241,7 @@ export function createPostgres(config: PostgresConfig, deps: PostgresDeps): Post
       }
     },
 
+    migrate: (migrations) => migrate(migrations),
     exclusive(key, fn) {
       return store.transaction(async (client) => {
         await client.query('SELECT pg_advisory_xact_lock($1)', [key]);

@@ -1,0 +1,318 @@
+/**
+ * The plugin host: loads the plugins `plugins.enabled` names, checks what each declares (the wispd it needs, the
+ * plugins it requires), migrates its own PostgreSQL schema (`plugin_<name>`, under the core's migration lock and
+ * checksums), lets it register, and watches its health. A plugin that fails any of these is `failed` with the
+ * reason — its routes answer 503 — and the daemon goes on: RADIUS never waits for a plugin, and nothing a plugin
+ * does runs on its path. The core knows plugins only through this file's contract; plugins/sdk/ is their side.
+ */
+import { existsSync } from 'node:fs';
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import semver from 'semver';
+import type { PluginsConfig } from '../../config/schema.ts';
+import type { Component } from '../lib/component.ts';
+import { WispdError } from '../lib/errors.ts';
+import type { Logger } from '../lib/log.ts';
+import { type Migration, readMigrations } from '../store/migrations.ts';
+import type { PostgresStore } from '../store/postgres/index.ts';
+import { version as wispdVersion } from '../version.ts';
+
+/** What a plugin module's default export is (plugins/sdk `definePlugin` makes one). */
+export interface PluginDefinition<Ctx = PluginContext> {
+  name: string;
+  version: string;
+  /** The wispd versions it runs on: a semver range. */
+  wispd: string;
+  /** Other plugins it needs, by name, with a semver range each; they must be enabled and load first. */
+  requires?: Readonly<Record<string, string>>;
+  /** Its PostgreSQL migrations: a folder of `NNNN_name.sql`, run with `plugin_<name>` first on the search path. */
+  migrations?: URL;
+  register(ctx: Ctx): void | Promise<void>;
+  health?(): Promise<{ ok: boolean; reason?: string }>;
+}
+
+/** A route plugin for Fastify, registered in the plugin's own encapsulated context. */
+export type RouteRegistrar = (app: FastifyInstance) => void | Promise<void>;
+
+export interface PluginContext {
+  readonly name: string;
+  readonly version: string;
+  /** Its schema in PostgreSQL: `plugin_<name>`. */
+  readonly schema: string;
+  readonly log: Logger;
+  /** PostgreSQL (its own schema's tables by their qualified names; the core's through read functions). */
+  readonly db: Pick<PostgresStore, 'query' | 'transaction'>;
+  readonly core: CoreCommands;
+  readonly routes: {
+    /** Under `/api/v1/<name>/`, for a logged-in staff member (the session cookie). */
+    staff(register: RouteRegistrar): void;
+    /** Under `/hooks/<name>/`, without a session (webhooks): the raw body is `request.rawBody`. */
+    public(register: RouteRegistrar): void;
+  };
+}
+
+/** The core's commands a plugin may call (each leaves its trace as the core's own do). */
+export interface CoreCommands {
+  restrict(
+    username: string,
+    input: {
+      reason: string;
+      effect: string;
+      rateDown?: number;
+      rateUp?: number;
+      profile?: string | null;
+      note?: string;
+    },
+  ): Promise<unknown>;
+  unrestrict(username: string, reason: string, note?: string): Promise<unknown>;
+}
+
+export type PluginStatus = 'loading' | 'active' | 'failed';
+
+export interface PluginState {
+  name: string;
+  /** What `plugins.enabled` says. */
+  source: string;
+  version: string | null;
+  status: PluginStatus;
+  /** Why it failed. */
+  reason: string | null;
+  migrations: { applied: string[]; total: number };
+  since: string;
+}
+
+export interface PluginHost extends Component {
+  list(): PluginState[];
+  /** Adds each plugin's routes to the staff app (a failed plugin's prefix answers 503). */
+  mount(app: FastifyInstance, guards: { staff: (request: never, reply: never) => Promise<unknown> }): Promise<void>;
+}
+
+export interface PluginHostDeps {
+  log: Logger;
+  postgres: PostgresStore;
+  core: CoreCommands | ((plugin: string) => CoreCommands);
+  /** Where built-in plugins are (the package's plugins/); tests give their own. */
+  builtins?: URL;
+}
+
+const NAME = /^[a-z][a-z0-9_]{0,30}$/;
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+interface Loaded {
+  state: PluginState;
+  def?: PluginDefinition;
+  staff: RouteRegistrar[];
+  public: RouteRegistrar[];
+}
+
+function specifierOf(source: string, builtins: URL): string {
+  if (NAME.test(source)) {
+    const file = new URL(`${source}/index${ext}`, builtins);
+    if (existsSync(file)) return file.href;
+  }
+  if (isAbsolute(source)) {
+    const index = existsSync(`${source}/index${ext}`) ? `${source}/index${ext}` : source;
+    return pathToFileURL(index).href;
+  }
+  return source;
+}
+
+function checkDefinition(def: unknown, source: string): PluginDefinition {
+  const d = def as Partial<PluginDefinition> | undefined;
+  const bad = (what: string) => new WispdError('WISPD_PLUGIN_INVALID', `plugin ${source}: ${what}`, { plugin: source });
+  if (!d || typeof d !== 'object') throw bad('its module has no default export made by definePlugin');
+  if (typeof d.name !== 'string' || !NAME.test(d.name))
+    throw bad(`name ${JSON.stringify(d.name)}: lower-case letters, digits, underscore`);
+  if (typeof d.version !== 'string' || !semver.valid(d.version))
+    throw bad(`version ${JSON.stringify(d.version)} is not semver`);
+  if (typeof d.wispd !== 'string' || !semver.validRange(d.wispd))
+    throw bad(`wispd ${JSON.stringify(d.wispd)} is not a semver range`);
+  if (typeof d.register !== 'function') throw bad('register is not a function');
+  return d as PluginDefinition;
+}
+
+/** Resolves within `ms`, or rejects saying what took too long. */
+function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): PluginHost {
+  const log = deps.log.child({ component: 'plugins' });
+  const builtins = deps.builtins ?? new URL('../../plugins/', import.meta.url);
+  const plugins: Loaded[] = [];
+  const counters = { active: 0, failed: 0, health_failures: 0 };
+  let timer: NodeJS.Timeout | undefined;
+
+  const fail = (p: Loaded, err: unknown) => {
+    p.state.status = 'failed';
+    p.state.reason = err instanceof Error ? err.message : String(err);
+    p.state.since = new Date().toISOString();
+    log.error({ plugin: p.state.name, reason: p.state.reason }, 'plugin failed; the daemon goes on without it');
+  };
+
+  async function load(p: Loaded): Promise<void> {
+    const mod = (await import(specifierOf(p.state.source, builtins))) as { default?: unknown };
+    const def = checkDefinition(mod.default, p.state.source);
+    p.def = def;
+    p.state.name = def.name;
+    p.state.version = def.version;
+    if (!semver.satisfies(wispdVersion, def.wispd, { includePrerelease: true }))
+      throw new Error(`needs wispd ${def.wispd}; this is ${wispdVersion}`);
+    for (const [need, range] of Object.entries(def.requires ?? {})) {
+      const other = plugins.find((o) => o !== p && o.state.name === need);
+      if (!other || plugins.indexOf(other) > plugins.indexOf(p))
+        throw new Error(`requires plugin ${need} ${range}, which is not enabled before it`);
+      if (other.state.status !== 'active') throw new Error(`requires plugin ${need}, which failed`);
+      if (!semver.satisfies(other.state.version!, range))
+        throw new Error(`requires ${need} ${range}; ${other.state.version} is enabled`);
+    }
+    const schema = `plugin_${def.name}`;
+    if (def.migrations) {
+      const own = readMigrations(def.name, def.migrations).map(
+        (m): Migration => ({
+          ...m,
+          // The schema first on the search path, for this migration only (the checksum is of the file as written).
+          sql: `CREATE SCHEMA IF NOT EXISTS ${schema};\nSET LOCAL search_path TO ${schema}, public;\n${m.sql}\nSET LOCAL search_path TO DEFAULT;`,
+        }),
+      );
+      const report = await deps.postgres.migrate(own);
+      p.state.migrations = { applied: report.applied.map((m) => m.name), total: own.length };
+      if (report.applied.length)
+        log.info({ plugin: def.name, applied: p.state.migrations.applied }, 'plugin migrations applied');
+    } else {
+      await deps.postgres.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    }
+    const ctx: PluginContext = {
+      name: def.name,
+      version: def.version,
+      schema,
+      log: log.child({ plugin: def.name }),
+      db: deps.postgres,
+      core: typeof deps.core === 'function' ? deps.core(def.name) : deps.core,
+      routes: {
+        staff: (r) => void p.staff.push(r),
+        public: (r) => void p.public.push(r),
+      },
+    };
+    await within(config.timeout, `plugin ${def.name}: register`, Promise.resolve(def.register(ctx)));
+    p.state.status = 'active';
+  }
+
+  async function checkHealth(): Promise<void> {
+    for (const p of plugins) {
+      if (!p.def?.health || (p.state.status === 'failed' && p.state.reason?.startsWith('health') !== true)) continue;
+      try {
+        const h = await within(config.timeout, 'health', p.def.health());
+        if (!h.ok) throw new Error(h.reason ?? 'not ok');
+        if (p.state.status === 'failed') {
+          p.state.status = 'active';
+          p.state.reason = null;
+          log.info({ plugin: p.state.name }, 'plugin healthy again');
+        }
+      } catch (err) {
+        counters.health_failures++;
+        if (p.state.status !== 'failed') fail(p, new Error(`health: ${(err as Error).message}`));
+      }
+    }
+  }
+
+  const unavailable = (p: Loaded, reply: FastifyReply) =>
+    reply.code(503).send({
+      error: 'WISPD_PLUGIN_UNAVAILABLE',
+      message: `plugin ${p.state.name} is ${p.state.status}${p.state.reason ? `: ${p.state.reason}` : ''}`,
+    });
+
+  return {
+    name: 'plugins',
+    async start() {
+      for (const source of config.enabled) {
+        const p: Loaded = {
+          state: {
+            name: source,
+            source,
+            version: null,
+            status: 'loading',
+            reason: null,
+            migrations: { applied: [], total: 0 },
+            since: new Date().toISOString(),
+          },
+          staff: [],
+          public: [],
+        };
+        plugins.push(p);
+        try {
+          await load(p);
+        } catch (err) {
+          fail(p, err);
+        }
+      }
+      await checkHealth();
+      timer = setInterval(() => void checkHealth(), config.health_interval);
+      timer.unref();
+      const active = plugins.filter((p) => p.state.status === 'active');
+      if (plugins.length)
+        log.info({ active: active.map((p) => p.state.name), failed: plugins.length - active.length }, 'plugins loaded');
+    },
+    async stop() {
+      clearInterval(timer);
+    },
+    counters: () => ({
+      ...counters,
+      active: plugins.filter((p) => p.state.status === 'active').length,
+      failed: plugins.filter((p) => p.state.status === 'failed').length,
+    }),
+    describe: () =>
+      plugins.length ? `${plugins.map((p) => `${p.state.name} ${p.state.status}`).join(', ')}` : 'no plugins enabled',
+    list: () => plugins.map((p) => ({ ...p.state, migrations: { ...p.state.migrations } })),
+
+    async mount(app, guards) {
+      for (const p of plugins) {
+        const name = p.state.name;
+        for (const [prefix, registrars, guard] of [
+          [`/api/v1/${name}`, p.staff, guards.staff],
+          [`/hooks/${name}`, p.public, undefined],
+        ] as const) {
+          await app.register(
+            async (child) => {
+              if (prefix.startsWith('/hooks/')) {
+                // Webhook signatures are over the bytes as sent: the body is kept raw beside its parsed form.
+                child.removeAllContentTypeParsers();
+                child.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+                  (request as unknown as { rawBody: Buffer }).rawBody = body as Buffer;
+                  try {
+                    done(
+                      null,
+                      String(request.headers['content-type'] ?? '').includes('json') && (body as Buffer).length
+                        ? JSON.parse(String(body))
+                        : body,
+                    );
+                  } catch (err) {
+                    done(err as Error, undefined);
+                  }
+                });
+              }
+              child.addHook('onRequest', async (request, reply) => {
+                if (p.state.status !== 'active') return unavailable(p, reply);
+                if (guard) return (guard as (q: unknown, r: unknown) => Promise<unknown>)(request, reply);
+              });
+              for (const r of registrars) await r(child);
+              child.setNotFoundHandler((_request, reply) =>
+                p.state.status !== 'active'
+                  ? unavailable(p, reply)
+                  : reply.code(404).send({ error: 'not found', message: `no such route of plugin ${name}` }),
+              );
+            },
+            { prefix },
+          );
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * The plugin SDK: what a plugin is written against, and nothing of the core's inside. A plugin is a module whose
+ * default export is `definePlugin({...})`; `plugins.enabled` names which run. See plugins/README.md.
+ *
+ * ```ts
+ * export default definePlugin({
+ *   name: 'hello', version: '1.0.0', wispd: '>=0.1',
+ *   migrations: new URL('./migrations/', import.meta.url),   // SQL on the schema plugin_hello
+ *   register(ctx) { ctx.routes.staff((app) => app.get('/greetings', async () => …)); },
+ *   health: async () => ({ ok: true }),
+ * });
+ * ```
+ */
+import type { PluginContext, PluginDefinition } from '../../daemon/plugins/host.ts';
+
+export type { CoreCommands, PluginContext, PluginDefinition, RouteRegistrar } from '../../daemon/plugins/host.ts';
+
+/** Checks the shape now (a typo fails where it is written, not at boot) and freezes the definition. */
+export function definePlugin(def: PluginDefinition<PluginContext>): Readonly<PluginDefinition<PluginContext>> {
+  if (!/^[a-z][a-z0-9_]{0,30}$/.test(def.name))
+    throw new Error(`definePlugin: name ${JSON.stringify(def.name)}: lower-case letters, digits, underscore`);
+  return Object.freeze({ ...def });
+}

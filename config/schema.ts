@@ -10,6 +10,7 @@ import { collectSection } from '../collectors/remote/config.ts';
 import { snmpSection } from '../collectors/snmp/config.ts';
 import { coaSection } from '../daemon/coa/config.ts';
 import { daemonSection, logSection } from '../daemon/config.ts';
+import { eventsSection } from '../daemon/events/config.ts';
 import { ingestSection, telemetrySection } from '../daemon/ingest/config.ts';
 import { pluginsSection } from '../daemon/plugins/config.ts';
 import { fupSection } from '../daemon/policy/fup/config.ts';
@@ -38,6 +39,7 @@ export const schema = section('wispd configuration', {
   cpe: cpeSection,
   admin: adminSection,
   collect: collectSection,
+  events: eventsSection,
   plugins: pluginsSection,
 });
 
@@ -60,3 +62,4 @@ export type CpeConfig = Config['cpe'];
 export type AdminConfig = Config['admin'];
 export type CollectConfig = Config['collect'];
 export type PluginsConfig = Config['plugins'];
+export type EventsConfig = Config['events'];

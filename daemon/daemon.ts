@@ -13,6 +13,7 @@ import { registerCoaOperations } from './coa/operations.ts';
 import { type ControlServer, createControlServer } from './control/server.ts';
 import { bootFigures, daemonEvents } from './daemon-events.ts';
 import { createEventLoopMonitor } from './event-loop.ts';
+import { createEvents, type Events } from './events/index.ts';
 import { createCpeRegistry } from './ingest/cpe-registry.ts';
 import { createDeviceReporter, type DeviceReporter } from './ingest/devices.ts';
 import { createIngestServer, type IngestServer } from './ingest/http.ts';
@@ -69,6 +70,7 @@ export interface Daemon {
   readonly fup: Fup;
   readonly restrictions: Restrictions;
   readonly plugins: PluginHost;
+  readonly events: Events;
   readonly radius: RadiusListener;
   readonly telemetry: TelemetryWriter;
   readonly devices: DeviceReporter;
@@ -125,6 +127,7 @@ type Stores = ReturnType<typeof wireStores>;
 function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
   const { config, log, lifecycle, dataDir } = w;
   const { postgres, clickhouse, bus, changes, box, instance, batching, security } = stores;
+  const events = lifecycle.add(createEvents(config.events, { log, postgres, bus }));
   const cache = lifecycle.add(
     createRadiusCache(config.radius, {
       log,
@@ -180,6 +183,7 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
     createPluginHost(config.plugins, {
       log,
       postgres,
+      events,
       core: (name) => {
         const actor = `plugin:${name}`;
         return {
@@ -202,9 +206,10 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
     clickhouse,
     batching,
     instance,
+    events,
   });
   const radius = lifecycle.add(createRadiusListener(config.radius, { log, nas: cache.nas, handler }));
-  return { cache, accounting, sessions, coa, fup, restrictions, plugins, radius };
+  return { events, cache, accounting, sessions, coa, fup, restrictions, plugins, radius };
 }
 
 /**

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import semver from 'semver';
 import type { PluginsConfig } from '../../config/schema.ts';
+import type { ConsumerOptions, EventHandler, Events, EventType } from '../events/index.ts';
 import type { Component } from '../lib/component.ts';
 import { WispdError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
@@ -44,6 +45,12 @@ export interface PluginContext {
   /** PostgreSQL (its own schema's tables by their qualified names; the core's through read functions). */
   readonly db: Pick<PostgresStore, 'query' | 'transaction'>;
   readonly core: CoreCommands;
+  /**
+   * Handles core events (daemon/events/catalogue.ts) at least once, across restarts; what the handler writes through
+   * `tx` happens once per event (an inbox in the same transaction). `name` tells two handlers of one plugin apart
+   * and must stay the same across versions: the place read to is kept under it.
+   */
+  on(types: EventType | readonly EventType[], handler: EventHandler, opts?: ConsumerOptions & { name?: string }): void;
   readonly routes: {
     /** Under `/api/v1/<name>/`, for a logged-in staff member (the session cookie). */
     staff(register: RouteRegistrar): void;
@@ -91,6 +98,7 @@ export interface PluginHost extends Component {
 export interface PluginHostDeps {
   log: Logger;
   postgres: PostgresStore;
+  events: Pick<Events, 'consume'>;
   core: CoreCommands | ((plugin: string) => CoreCommands);
   /** Where built-in plugins are (the package's plugins/); tests give their own. */
   builtins?: URL;
@@ -147,6 +155,7 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
   const log = deps.log.child({ component: 'plugins' });
   const builtins = deps.builtins ?? new URL('../../plugins/', import.meta.url);
   const plugins: Loaded[] = [];
+  const consumers = new Set<string>();
   const counters = { active: 0, failed: 0, health_failures: 0 };
   let timer: NodeJS.Timeout | undefined;
 
@@ -196,6 +205,14 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
       log: log.child({ plugin: def.name }),
       db: deps.postgres,
       core: typeof deps.core === 'function' ? deps.core(def.name) : deps.core,
+      on: (types, handler, opts = {}) => {
+        const list = typeof types === 'string' ? [types] : [...types];
+        const consumer = `${def.name}:${opts.name ?? list.join('+')}`;
+        if (consumers.has(consumer)) throw new Error(`two event handlers named ${consumer}: give one a name`);
+        consumers.add(consumer);
+        // A plugin not running reads nothing and keeps its place: its events wait until it runs again.
+        deps.events.consume(consumer, list, handler, { ...opts, paused: () => p.state.status !== 'active' });
+      },
       routes: {
         staff: (r) => void p.staff.push(r),
         public: (r) => void p.public.push(r),

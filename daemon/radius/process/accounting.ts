@@ -4,8 +4,10 @@
  * the spool on disk. `fail` (the spool refused it) gets no response from the reply table, so the NAS retries rather
  * than losing the record.
  */
+
+import type { Events, EventType } from '../../events/index.ts';
 import type { Accounting } from '../accounting/index.ts';
-import { recordOf, requestKey } from '../accounting/record.ts';
+import { type AcctRecord, recordOf, requestKey } from '../accounting/record.ts';
 import type { NasEntry, RadiusCache } from '../cache/index.ts';
 import type { AttrIndex } from '../codec/index.ts';
 import type { RadiusPolicy } from '../policy.ts';
@@ -18,6 +20,8 @@ export interface AccountingContext {
   accounting: Pick<Accounting, 'record'>;
   policy: Pick<RadiusPolicy, 'account'>;
   now: () => number;
+  /** session.start, session.interim, session.stop for plugins, once the record is spooled. */
+  events?: Pick<Events, 'wants' | 'emit'>;
   /** A record the spool could not take. */
   onSpoolError(err: unknown): void;
 }
@@ -36,10 +40,41 @@ export function handleAccountingRequest(
   // Policy acts on the update at once, not after the fsync.
   ctx.policy.account(rec);
   return ctx.accounting.record(rec).then(
-    () => 'ok',
+    () => {
+      if (ctx.events) emitSession(ctx.events, rec);
+      return 'ok';
+    },
     (err) => {
       ctx.onSpoolError(err);
       return 'fail';
     },
+  );
+}
+
+const SESSION_EVENTS: Partial<Record<AcctRecord['status'], EventType>> = {
+  start: 'session.start',
+  interim: 'session.interim',
+  stop: 'session.stop',
+};
+
+function emitSession(events: Pick<Events, 'wants' | 'emit'>, rec: AcctRecord): void {
+  const type = SESSION_EVENTS[rec.status];
+  if (!type || !events.wants(type)) return;
+  events.emit(
+    type,
+    rec.username,
+    {
+      username: rec.username,
+      subscriber_id: rec.subscriber_id,
+      nas: rec.nas,
+      acct_session_id: rec.acct_session_id,
+      framed_ip: rec.framed_ip,
+      session_time: rec.session_time,
+      input_octets: rec.input_octets,
+      output_octets: rec.output_octets,
+      event_time: rec.event_time,
+      ...(rec.status === 'stop' ? { terminate_cause: rec.terminate_cause } : {}),
+    },
+    rec.event_time * 1000,
   );
 }

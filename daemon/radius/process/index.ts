@@ -37,6 +37,8 @@ export interface RadiusProcessDeps {
   batching: BatcherOptions;
   /** The deployment's id, stored with each auth log row. */
   instance: () => string;
+  /** Core events (session.*) for plugins; none wanted costs nothing. */
+  events?: AccountingContext['events'];
 }
 
 const ACCOUNTING = bareReplies(Code.AccountingRequest);
@@ -70,6 +72,7 @@ export function createRadiusProcess(config: RadiusConfig, deps: RadiusProcessDep
     sessions: deps.sessions,
     accounting: deps.accounting,
     policy: deps.policy,
+    events: deps.events,
     now: Date.now,
     onSpoolError: (err) =>
       warn('error', { err: (err as Error).message }, 'accounting record not spooled; the NAS will retry'),

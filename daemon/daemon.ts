@@ -22,6 +22,7 @@ import { createRemoteIngest } from './ingest/remote.ts';
 import { createTargetLoader } from './ingest/targets.ts';
 import { createCollectorTokens } from './ingest/tokens.ts';
 import { createTelemetryWriter, type TelemetryWriter } from './ingest/writer.ts';
+import { createJobs, type Jobs } from './jobs/index.ts';
 import type { Logger } from './lib/log.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { createPluginHost, type PluginHost } from './plugins/host.ts';
@@ -71,6 +72,7 @@ export interface Daemon {
   readonly restrictions: Restrictions;
   readonly plugins: PluginHost;
   readonly events: Events;
+  readonly jobs: Jobs;
   readonly radius: RadiusListener;
   readonly telemetry: TelemetryWriter;
   readonly devices: DeviceReporter;
@@ -128,6 +130,9 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
   const { config, log, lifecycle, dataDir } = w;
   const { postgres, clickhouse, bus, changes, box, instance, batching, security } = stores;
   const events = lifecycle.add(createEvents(config.events, { log, postgres, bus }));
+  const jobs = lifecycle.add(createJobs({ log, postgres }));
+  control.handle('jobs', async () => jobs.list());
+  control.handle('job.run', async (args) => jobs.runNow(String(args.name ?? '')));
   const cache = lifecycle.add(
     createRadiusCache(config.radius, {
       log,
@@ -184,6 +189,7 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
       log,
       postgres,
       events,
+      jobs,
       core: (name) => {
         const actor = `plugin:${name}`;
         return {
@@ -209,7 +215,7 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
     events,
   });
   const radius = lifecycle.add(createRadiusListener(config.radius, { log, nas: cache.nas, handler }));
-  return { events, cache, accounting, sessions, coa, fup, restrictions, plugins, radius };
+  return { events, jobs, cache, accounting, sessions, coa, fup, restrictions, plugins, radius };
 }
 
 /**

@@ -1,9 +1,13 @@
-/** `wispd plugin list`: the plugins the running daemon loaded, each with its version, status and why it failed. */
+/**
+ * `wispd plugin list`: the plugins the running daemon loaded, each with its version, status and why it failed.
+ * `wispd job list|run`: the scheduled jobs (the core's and the plugins'), from PostgreSQL; a run now, by the daemon.
+ */
 import type { Command } from 'commander';
 import { control } from '../control/client.ts';
+import type { JobRow } from '../jobs/index.ts';
 import type { PluginState } from '../plugins/host.ts';
 import { DataDir } from '../store/datadir.ts';
-import { printTable } from './context.ts';
+import { printTable, readRecords } from './context.ts';
 import { load } from './load.ts';
 import { globals } from './options.ts';
 
@@ -28,5 +32,53 @@ export function registerPluginCommands(program: Command): void {
         })),
         ['name', 'version', 'status', 'migrations', 'reason'],
       );
+    });
+}
+
+export function registerJobCommands(program: Command): void {
+  const job = program.command('job').description('Scheduled jobs of the core and the plugins: list, run now.');
+  job
+    .command('list')
+    .description('Each job: schedule, last run (when, how long, the error), next run, runs and failures.')
+    .option('--json', 'as JSON')
+    .action((o: { json?: boolean }, cmd: Command) =>
+      readRecords(globals(cmd), async ({ db }) => {
+        const { rows } = await db.query<JobRow>('SELECT * FROM job ORDER BY name');
+        if (!o.json && rows.length === 0) return void process.stdout.write('no jobs yet\n');
+        printTable(
+          rows.map((r) => ({
+            name: r.name,
+            schedule: r.schedule,
+            last_run: r.started_at,
+            ms: r.duration_ms,
+            running: r.running_on,
+            error: r.error,
+            next_run: r.next_at,
+            runs: Number(r.runs),
+            failures: Number(r.failures),
+          })),
+          ['name', 'schedule', 'last_run', 'ms', 'running', 'error', 'next_run', 'runs', 'failures'],
+          o.json,
+        );
+      }),
+    );
+  job
+    .command('run')
+    .description('Run a job now, in the running daemon (not beside a run already under way).')
+    .argument('<name>', 'as `job list` names it: <plugin>.<job>')
+    .action(async (name: string, _o: unknown, cmd: Command) => {
+      const { config } = load(globals(cmd));
+      const r = await control<{ ran: boolean; error: string | null; durationMs: number }>(
+        new DataDir(config.daemon.data_dir),
+        'job.run',
+        { name },
+      );
+      if (!r.ran) {
+        process.stdout.write(`${name}: not run: ${r.error}\n`);
+        process.exitCode = 1;
+      } else if (r.error) {
+        process.stdout.write(`${name}: failed after ${r.durationMs} ms: ${r.error}\n`);
+        process.exitCode = 1;
+      } else process.stdout.write(`${name}: done in ${r.durationMs} ms\n`);
     });
 }

@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import semver from 'semver';
 import type { PluginsConfig } from '../../config/schema.ts';
 import type { ConsumerOptions, EventHandler, Events, EventType } from '../events/index.ts';
+import type { JobOptions, Jobs, Schedule } from '../jobs/index.ts';
 import type { Component } from '../lib/component.ts';
 import { WispdError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
@@ -51,6 +52,11 @@ export interface PluginContext {
    * and must stay the same across versions: the place read to is kept under it.
    */
   on(types: EventType | readonly EventType[], handler: EventHandler, opts?: ConsumerOptions & { name?: string }): void;
+  /**
+   * A job on a schedule, `<plugin>.<name>` in `wispd job list`: one run per tick across every daemon on the database,
+   * never two at once.
+   */
+  job(name: string, schedule: Schedule, fn: () => Promise<unknown>, opts?: JobOptions): void;
   readonly routes: {
     /** Under `/api/v1/<name>/`, for a logged-in staff member (the session cookie). */
     staff(register: RouteRegistrar): void;
@@ -99,6 +105,7 @@ export interface PluginHostDeps {
   log: Logger;
   postgres: PostgresStore;
   events: Pick<Events, 'consume'>;
+  jobs: Pick<Jobs, 'job'>;
   core: CoreCommands | ((plugin: string) => CoreCommands);
   /** Where built-in plugins are (the package's plugins/); tests give their own. */
   builtins?: URL;
@@ -213,6 +220,16 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
         // A plugin not running reads nothing and keeps its place: its events wait until it runs again.
         deps.events.consume(consumer, list, handler, { ...opts, paused: () => p.state.status !== 'active' });
       },
+      job: (name, schedule, fn, opts) =>
+        deps.jobs.job(
+          `${def.name}.${name}`,
+          schedule,
+          async () => {
+            // A plugin that is not running skips its ticks.
+            if (p.state.status === 'active') await fn();
+          },
+          opts,
+        ),
       routes: {
         staff: (r) => void p.staff.push(r),
         public: (r) => void p.public.push(r),

@@ -13,6 +13,8 @@
  */
 import type { PluginContext, PluginDefinition } from '../../daemon/plugins/host.ts';
 
+export type { EventEnvelope, EventType } from '../../daemon/events/index.ts';
+export type { JobOptions, Schedule } from '../../daemon/jobs/index.ts';
 export type { CoreCommands, PluginContext, PluginDefinition, RouteRegistrar } from '../../daemon/plugins/host.ts';
 
 /** Checks the shape now (a typo fails where it is written, not at boot) and freezes the definition. */

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 /**
  * The daemon: its components in dependency order (started in that order, stopped in reverse), the `ready` line, and
  * a record of each start and stop in ClickHouse.
@@ -55,6 +56,7 @@ import {
   coreMigrations as postgresMigrations,
 } from './store/postgres/index.ts';
 import { version } from './version.ts';
+import { createWorkflows, type Workflows } from './workflows/index.ts';
 
 export interface Daemon {
   readonly config: Config;
@@ -73,6 +75,7 @@ export interface Daemon {
   readonly plugins: PluginHost;
   readonly events: Events;
   readonly jobs: Jobs;
+  readonly workflows: Workflows;
   readonly radius: RadiusListener;
   readonly telemetry: TelemetryWriter;
   readonly devices: DeviceReporter;
@@ -133,6 +136,9 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
   const jobs = lifecycle.add(createJobs({ log, postgres }));
   control.handle('jobs', async () => jobs.list());
   control.handle('job.run', async (args) => jobs.runNow(String(args.name ?? '')));
+  const workflows = lifecycle.add(createWorkflows({ log, postgres, owner: `${hostname()}:${config.daemon.data_dir}` }));
+  control.handle('workflow.retry', async (args) => workflows.retry(String(args.id ?? '')));
+  control.handle('workflow.abandon', async (args) => workflows.abandon(String(args.id ?? '')));
   const cache = lifecycle.add(
     createRadiusCache(config.radius, {
       log,
@@ -190,6 +196,7 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
       postgres,
       events,
       jobs,
+      workflows,
       core: (name) => {
         const actor = `plugin:${name}`;
         return {
@@ -215,7 +222,7 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
     events,
   });
   const radius = lifecycle.add(createRadiusListener(config.radius, { log, nas: cache.nas, handler }));
-  return { events, jobs, cache, accounting, sessions, coa, fup, restrictions, plugins, radius };
+  return { events, jobs, workflows, cache, accounting, sessions, coa, fup, restrictions, plugins, radius };
 }
 
 /**

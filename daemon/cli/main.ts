@@ -15,7 +15,7 @@ import { migrate } from './migrate.ts';
 import { registerNasCommands } from './nas.ts';
 import { registerOperationCommands } from './operations.ts';
 import { registerPlanCommands } from './plan.ts';
-import { registerJobCommands, registerPluginCommands } from './plugin.ts';
+import { registerJobCommands, registerPluginCommands, registerWorkflowCommands } from './plugin.ts';
 import { registerSiteCommands } from './site.ts';
 import { start } from './start.ts';
 import { registerSubscriberCommands } from './subscriber.ts';
@@ -128,6 +128,7 @@ registerOperationCommands(program);
 registerAdminCommands(program);
 registerPluginCommands(program);
 registerJobCommands(program);
+registerWorkflowCommands(program);
 
 program
   .command('version')

@@ -19,6 +19,7 @@ import type { Logger } from '../lib/log.ts';
 import { type Migration, readMigrations } from '../store/migrations.ts';
 import type { PostgresStore } from '../store/postgres/index.ts';
 import { version as wispdVersion } from '../version.ts';
+import type { Step, Workflow, Workflows } from '../workflows/index.ts';
 
 /** What a plugin module's default export is (plugins/sdk `definePlugin` makes one). */
 export interface PluginDefinition<Ctx = PluginContext> {
@@ -57,6 +58,11 @@ export interface PluginContext {
    * never two at once.
    */
   job(name: string, schedule: Schedule, fn: () => Promise<unknown>, opts?: JobOptions): void;
+  /**
+   * A saga, `<plugin>.<name>` in `wispd workflow list`: steps run in order, each recorded when done; a crash resumes
+   * at the next start; a step failing after its attempts compensates the steps done, in reverse.
+   */
+  workflow<I>(name: string, steps: readonly Step<I>[]): Workflow<I>;
   readonly routes: {
     /** Under `/api/v1/<name>/`, for a logged-in staff member (the session cookie). */
     staff(register: RouteRegistrar): void;
@@ -106,6 +112,7 @@ export interface PluginHostDeps {
   postgres: PostgresStore;
   events: Pick<Events, 'consume'>;
   jobs: Pick<Jobs, 'job'>;
+  workflows: Pick<Workflows, 'define'>;
   core: CoreCommands | ((plugin: string) => CoreCommands);
   /** Where built-in plugins are (the package's plugins/); tests give their own. */
   builtins?: URL;
@@ -230,6 +237,7 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
           },
           opts,
         ),
+      workflow: (name, steps) => deps.workflows.define(`${def.name}.${name}`, steps),
       routes: {
         staff: (r) => void p.staff.push(r),
         public: (r) => void p.public.push(r),

@@ -16,6 +16,7 @@ import type { PluginContext, PluginDefinition } from '../../daemon/plugins/host.
 export type { EventEnvelope, EventType } from '../../daemon/events/index.ts';
 export type { JobOptions, Schedule } from '../../daemon/jobs/index.ts';
 export type { CoreCommands, PluginContext, PluginDefinition, RouteRegistrar } from '../../daemon/plugins/host.ts';
+export type { Step, StepContext, Workflow } from '../../daemon/workflows/index.ts';
 
 /** Checks the shape now (a typo fails where it is written, not at boot) and freezes the definition. */
 export function definePlugin(def: PluginDefinition<PluginContext>): Readonly<PluginDefinition<PluginContext>> {

@@ -108,7 +108,7 @@ export async function buildAdminApp(config: AdminConfig, deps: AdminDeps): Promi
   const auth = await registerStaffAuth(app, config, { postgres: deps.postgres, now: deps.now ?? Date.now });
   const csrf = registerCsrf(app, { secure: config.secure_cookie });
   registerStaffRoutes(app, auth, deps.postgres);
-  await deps.plugins?.mount(app, { staff: auth.loggedIn as never });
+  await deps.plugins?.mount(app, { staff: auth.loggedIn });
   const views: Views | undefined = deps.views
     ? registerViews(app, auth, { ...deps.views, postgres: deps.postgres, counters: deps.counters, now: deps.now })
     : undefined;

@@ -16,6 +16,7 @@ import type { EventsConfig } from '../../config/schema.ts';
 import type { Component } from '../lib/component.ts';
 import type { Logger } from '../lib/log.ts';
 import { sampledLog } from '../lib/sampled-log.ts';
+import { withTimeout } from '../lib/timeout.ts';
 import type { Bus, Subscription } from '../store/bus/index.ts';
 import type { PostgresStore } from '../store/postgres/index.ts';
 import { type EventEnvelope, type EventType, isEventType } from './catalogue.ts';
@@ -83,15 +84,13 @@ const envelopeOf = (r: Row): EventEnvelope => ({
 
 class HandlerFailed extends Error {}
 
-function within<T>(ms: number, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the handler took longer than ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+/** Moves a consumer's cursor forward (never back: a slower daemon on the same database may commit later). */
+const advance = (tx: Pick<pg.PoolClient, 'query'>, consumer: string, seq: string) =>
+  tx.query(
+    `INSERT INTO event_cursor (consumer, seq) VALUES ($1, $2)
+     ON CONFLICT (consumer) DO UPDATE SET seq = greatest(event_cursor.seq, $2), updated_at = now()`,
+    [consumer, seq],
+  );
 
 export function createEvents(config: EventsConfig, deps: EventsDeps): Events {
   const log = deps.log.child({ component: 'events' });
@@ -149,17 +148,13 @@ export function createEvents(config: EventsConfig, deps: EventsDeps): Events {
           continue;
         }
         try {
-          await within(c.timeout, Promise.resolve(c.handler(envelopeOf(r), tx)));
+          await withTimeout(c.timeout, 'the handler', Promise.resolve(c.handler(envelopeOf(r), tx)));
         } catch (err) {
           throw new HandlerFailed((err as Error).message ?? String(err));
         }
         counters.handled++;
       }
-      await tx.query(
-        `INSERT INTO event_cursor (consumer, seq) VALUES ($1, $2)
-         ON CONFLICT (consumer) DO UPDATE SET seq = greatest(event_cursor.seq, $2), updated_at = now()`,
-        [c.name, rows.at(-1)!.seq],
-      );
+      await advance(tx, c.name, rows.at(-1)!.seq);
     });
   }
 
@@ -185,11 +180,7 @@ export function createEvents(config: EventsConfig, deps: EventsDeps): Events {
                  ON CONFLICT (consumer, event_id) DO UPDATE SET error = $3, attempts = $4, failed_at = now()`,
                 [c.name, r.id, err.message, attempt],
               );
-              await tx.query(
-                `INSERT INTO event_cursor (consumer, seq) VALUES ($1, $2)
-                 ON CONFLICT (consumer) DO UPDATE SET seq = greatest(event_cursor.seq, $2), updated_at = now()`,
-                [c.name, r.seq],
-              );
+              await advance(tx, c.name, r.seq);
             });
             break;
           }

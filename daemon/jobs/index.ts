@@ -15,6 +15,7 @@ import { parseDuration } from '../../config/define.ts';
 import type { Component } from '../lib/component.ts';
 import { WispdError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
+import { withTimeout } from '../lib/timeout.ts';
 import type { PostgresStore } from '../store/postgres/index.ts';
 
 export type Schedule = { every: string } | { cron: string; timezone?: string };
@@ -130,18 +131,10 @@ export function createJobs(deps: JobsDeps): Jobs {
   async function run(j: Job): Promise<{ error: string | null; durationMs: number }> {
     const t0 = performance.now();
     let error: string | null = null;
-    let timeout: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        Promise.resolve().then(j.fn),
-        new Promise((_, reject) => {
-          timeout = setTimeout(() => reject(new Error(`took longer than its timeout (${j.timeout} ms)`)), j.timeout);
-        }),
-      ]);
+      await withTimeout(j.timeout, 'the run', Promise.resolve().then(j.fn));
     } catch (err) {
       error = (err as Error)?.message ?? String(err);
-    } finally {
-      clearTimeout(timeout);
     }
     const durationMs = Math.round(performance.now() - t0);
     counters.runs++;

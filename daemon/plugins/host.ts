@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
 import semver from 'semver';
 import type { PluginsConfig } from '../../config/schema.ts';
 import type { ConsumerOptions, EventHandler, Events, EventType } from '../events/index.ts';
@@ -16,6 +16,7 @@ import type { JobOptions, Jobs, Schedule } from '../jobs/index.ts';
 import type { Component } from '../lib/component.ts';
 import { WispdError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
+import { withTimeout } from '../lib/timeout.ts';
 import { type Migration, readMigrations } from '../store/migrations.ts';
 import type { PostgresStore } from '../store/postgres/index.ts';
 import { version as wispdVersion } from '../version.ts';
@@ -104,7 +105,7 @@ export interface PluginState {
 export interface PluginHost extends Component {
   list(): PluginState[];
   /** Adds each plugin's routes to the staff app (a failed plugin's prefix answers 503). */
-  mount(app: FastifyInstance, guards: { staff: (request: never, reply: never) => Promise<unknown> }): Promise<void>;
+  mount(app: FastifyInstance, guards: { staff: preHandlerAsyncHookHandler }): Promise<void>;
 }
 
 export interface PluginHostDeps {
@@ -152,17 +153,6 @@ function checkDefinition(def: unknown, source: string): PluginDefinition {
     throw bad(`wispd ${JSON.stringify(d.wispd)} is not a semver range`);
   if (typeof d.register !== 'function') throw bad('register is not a function');
   return d as PluginDefinition;
-}
-
-/** Resolves within `ms`, or rejects saying what took too long. */
-function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): PluginHost {
@@ -243,7 +233,7 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
         public: (r) => void p.public.push(r),
       },
     };
-    await within(config.timeout, `plugin ${def.name}: register`, Promise.resolve(def.register(ctx)));
+    await withTimeout(config.timeout, `plugin ${def.name}: register`, Promise.resolve(def.register(ctx)));
     p.state.status = 'active';
   }
 
@@ -251,7 +241,7 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
     for (const p of plugins) {
       if (!p.def?.health || (p.state.status === 'failed' && p.state.reason?.startsWith('health') !== true)) continue;
       try {
-        const h = await within(config.timeout, 'health', p.def.health());
+        const h = await withTimeout(config.timeout, 'health', p.def.health());
         if (!h.ok) throw new Error(h.reason ?? 'not ok');
         if (p.state.status === 'failed') {
           p.state.status = 'active';
@@ -342,7 +332,7 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
               }
               child.addHook('onRequest', async (request, reply) => {
                 if (p.state.status !== 'active') return unavailable(p, reply);
-                if (guard) return (guard as (q: unknown, r: unknown) => Promise<unknown>)(request, reply);
+                if (guard) return guard.call(child, request, reply);
               });
               for (const r of registrars) await r(child);
               child.setNotFoundHandler((_request, reply) =>

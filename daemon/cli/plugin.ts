@@ -126,7 +126,10 @@ export function registerWorkflowCommands(program: Command): void {
 }
 
 function printRun(r: RunView, json = false): void {
-  if (json) return printTable(r as unknown as Array<Record<string, unknown>>, [], true);
+  if (json) {
+    printTable(r as unknown as Array<Record<string, unknown>>, [], true);
+    return;
+  }
   process.stdout.write(
     `${r.id}  ${r.workflow}  ${r.status}${r.error ? `: ${r.error}` : ''}\ninput: ${JSON.stringify(r.input)}\n`,
   );

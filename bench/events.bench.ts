@@ -42,10 +42,9 @@ async function run(store: 'embedded' | 'postgres', url: string): Promise<number>
       WISPD_EVENTS_FLUSH_INTERVAL: '50ms',
     },
   });
-  const postgres = createPostgres(
-    { ...config.database, url },
-    { log, dataDir: new DataDir(dir), migrations: coreMigrations() },
-  );
+  const dataDir = new DataDir(dir);
+  dataDir.acquireOrThrow();
+  const postgres = createPostgres({ ...config.database, url }, { log, dataDir, migrations: coreMigrations() });
   await postgres.start();
   await postgres.query('CREATE TABLE IF NOT EXISTS bench_effect (event_id uuid NOT NULL, bytes bigint NOT NULL)');
   const events = createEvents(config.events, { log, postgres });
@@ -82,6 +81,7 @@ async function run(store: 'embedded' | 'postgres', url: string): Promise<number>
   if (rows[0]!.n !== total) throw new Error(`handled ${rows[0]!.n} distinct events of ${total}`);
   if (store === 'postgres') await postgres.query('DROP TABLE bench_effect');
   await postgres.stop();
+  dataDir.release();
   rmSync(dir, { recursive: true, force: true });
   report('events.delivery', {
     store,

@@ -5,7 +5,15 @@ import { ipFamily } from '../lib/ip.ts';
 import { normalizeMac } from '../lib/mac.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import { invalid, notFound, type Queryable, unique } from './db.ts';
-import { RESTRICTIONS_JSON, restrictionOfRow, type StoredRestriction } from './restriction.ts';
+import {
+  deleteRestriction,
+  putRestriction,
+  RESTRICTIONS_JSON,
+  restrictionOfRow,
+  type StoredRestriction,
+  storedRestrictions,
+  subscriberIdOf,
+} from './restriction.ts';
 
 export const SUBSCRIBER_STATUSES = ['active', 'suspended', 'expired'] as const;
 export type SubscriberStatus = (typeof SUBSCRIBER_STATUSES)[number];
@@ -124,19 +132,29 @@ export async function addSubscriber(db: Queryable, box: SecretBox, input: Subscr
       ],
     ),
   );
-  if (status === 'suspended') await db.query(SUSPEND, [input.username]);
+  if (status === 'suspended') await statusAsRestriction(db, input.username, status);
   return getSubscriber(db, input.username);
 }
 
 /**
  * A status of `suspended` is the `manual` restriction (model/restriction.ts), which is what access follows; set as a
- * status it is a walled garden (a reject with the walled garden off), effective at the next login.
+ * status it is a walled garden (a reject with the walled garden off), effective at the next login. One already
+ * standing is kept as it is.
  */
-const SUSPEND = `INSERT INTO subscriber_restriction (subscriber_id, reason, effect, note, actor)
-  SELECT id, 'manual', 'walled_garden', 'status set to suspended', 'status' FROM subscriber WHERE username = $1
-  ON CONFLICT DO NOTHING`;
-const UNSUSPEND = `DELETE FROM subscriber_restriction
-  WHERE reason = 'manual' AND subscriber_id = (SELECT id FROM subscriber WHERE username = $1)`;
+async function statusAsRestriction(db: Queryable, username: string, status: string): Promise<void> {
+  const id = await subscriberIdOf(db, username);
+  if (status !== 'suspended') {
+    await deleteRestriction(db, id, 'manual');
+  } else if (!(await storedRestrictions(db, id)).some((r) => r.reason === 'manual')) {
+    const manual = {
+      reason: 'manual',
+      effect: 'walled_garden',
+      profile: null,
+      note: 'status set to suspended',
+    } as const;
+    await putRestriction(db, id, manual, 'status');
+  }
+}
 
 export type SubscriberChange = Partial<Omit<SubscriberInput, 'username'>> & {
   /** The customer holding it (an id), or null for none. */
@@ -186,8 +204,7 @@ export async function updateSubscriber(
     );
     if (!rowCount) throw notFound('subscriber', username);
   }
-  if (change.status === 'suspended') await db.query(SUSPEND, [username]);
-  else if (change.status !== undefined) await db.query(UNSUSPEND, [username]);
+  if (change.status !== undefined) await statusAsRestriction(db, username, change.status);
   return getSubscriber(db, username);
 }
 

@@ -239,7 +239,9 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
 
   async function checkHealth(): Promise<void> {
     for (const p of plugins) {
-      if (!p.def?.health || (p.state.status === 'failed' && p.state.reason?.startsWith('health') !== true)) continue;
+      // A plugin failed by its health check is asked again (it revives when it passes); one failed at load is not.
+      const failedByHealth = p.state.reason?.startsWith('health:') ?? false;
+      if (!p.def?.health || (p.state.status === 'failed' && !failedByHealth)) continue;
       try {
         const h = await withTimeout(config.timeout, 'health', p.def.health());
         if (!h.ok) throw new Error(h.reason ?? 'not ok');

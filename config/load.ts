@@ -41,6 +41,11 @@ export interface LoadOptions {
   /** YAML text, read instead of `file` (which then only names it in messages). */
   text?: string;
   env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Dotted paths of sections whose unknown keys are kept as written, unchecked (and whose unknown environment
+   * variables are left alone): a command that does not run plugins reads `plugins` so, without loading them.
+   */
+  open?: readonly string[];
 }
 
 interface Leaf {
@@ -110,7 +115,8 @@ function showRaw(field: Field<unknown>, raw: unknown): string {
   return JSON.stringify(field.showRaw(raw)) ?? String(raw);
 }
 
-function defaultsOf(schema: Section): Record<string, unknown> {
+/** A section's values when nothing is set. */
+export function defaultsOf(schema: Section): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, node] of Object.entries(schema.fields)) {
     out[key] = node.kind === 'section' ? defaultsOf(node) : node.default;
@@ -140,6 +146,8 @@ export function loadConfigWithSources<S extends Shape>(
   const env = opts.env ?? process.env;
   const name = opts.file ?? '<config>';
   const problems: Problem[] = [];
+  const open = new Set(opts.open ?? []);
+  const openEnv = [...open].map((path) => `${envName(path.split('.'))}_`);
   const result = defaultsOf(schema);
   const sources = new Map<string, { from: 'default' | 'file' | 'env'; where?: string }>();
   for (const leaf of leaves(schema)) sources.set(leaf.path.join('.'), { from: 'default' });
@@ -177,6 +185,10 @@ export function loadConfigWithSources<S extends Shape>(
         const where = at(isScalar(keyNode) ? keyNode.range?.[0] : undefined);
         const node = section.fields[key];
         const keyPath = [...path, key];
+        if (node === undefined && open.has(path.join('.'))) {
+          setPath(result, keyPath, pair.value === null ? null : (pair.value as { toJSON(): unknown }).toJSON());
+          continue;
+        }
         if (node === undefined) {
           const siblings = Object.keys(section.fields).map((k) => [...path, k].join('.'));
           problems.push({
@@ -230,6 +242,7 @@ export function loadConfigWithSources<S extends Shape>(
   for (const [variable, raw] of Object.entries(env)) {
     if (!variable.startsWith(ENV_PREFIX) || reservedEnv.has(variable) || raw === undefined) continue;
     const leaf = index.get(variable);
+    if (leaf === undefined && openEnv.some((prefix) => variable.startsWith(prefix))) continue;
     if (leaf === undefined) {
       problems.push({
         code: 'WISPD_CONFIG_UNKNOWN_KEY',

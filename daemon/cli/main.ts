@@ -2,7 +2,6 @@
 import { Command, Option } from 'commander';
 import { dumpConfig } from '../../config/dump.ts';
 import { ConfigError } from '../../config/load.ts';
-import { schema } from '../../config/schema.ts';
 import { messageOf, WispdError } from '../lib/errors.ts';
 import { version } from '../version.ts';
 import { registerAdminCommands } from './admin.ts';
@@ -10,7 +9,7 @@ import { collect } from './collect.ts';
 import { registerCollectorCommands } from './collector.ts';
 import { registerCustomerCommands } from './customer.ts';
 import { registerDeviceCommands } from './device.ts';
-import { type GlobalOptions, load } from './load.ts';
+import { type GlobalOptions, loadWithPlugins } from './load.ts';
 import { migrate } from './migrate.ts';
 import { registerNasCommands } from './nas.ts';
 import { registerOperationCommands } from './operations.ts';
@@ -72,8 +71,8 @@ program
   .command('check-config')
   .description('Validate the configuration (file and WISPD_* variables) and exit: 0 when valid, 1 otherwise.')
   .addHelpText('after', '\nExample:\n  wispd check-config --config /etc/wispd/wispd.yaml')
-  .action((_opts, cmd: Command) => {
-    const { config, file } = load(globals(cmd));
+  .action(async (_opts, cmd: Command) => {
+    const { config, file } = await loadWithPlugins(globals(cmd));
     const store = (url: string, embedded: string) => (url === '' ? `embedded ${embedded}` : 'remote');
     process.stdout.write(
       [
@@ -94,8 +93,8 @@ program
     'after',
     '\nExamples:\n  wispd dump-config --config /etc/wispd/wispd.yaml\n  wispd dump-config --docs > wispd.yaml',
   )
-  .action((opts: { docs?: boolean }, cmd: Command) => {
-    const { config, sources, file } = load(globals(cmd));
+  .action(async (opts: { docs?: boolean }, cmd: Command) => {
+    const { config, sources, file, schema } = await loadWithPlugins(globals(cmd));
     const header = `# wispd ${version}: effective configuration from ${file ?? 'the defaults'} and the environment; secrets masked\n`;
     process.stdout.write(header + dumpConfig(schema, config, { docs: opts.docs, sources }));
   });

@@ -5,11 +5,10 @@
  * reason — its routes answer 503 — and the daemon goes on: RADIUS never waits for a plugin, and nothing a plugin
  * does runs on its path. The core knows plugins only through this file's contract; plugins/sdk/ is their side.
  */
-import { existsSync } from 'node:fs';
-import { isAbsolute } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { FastifyInstance, FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
 import semver from 'semver';
+import { type Infer, type Section, type Shape, section } from '../../config/define.ts';
+import { defaultsOf } from '../../config/load.ts';
 import type { PluginsConfig } from '../../config/schema.ts';
 import type { ConsumerOptions, EventHandler, Events, EventType } from '../events/index.ts';
 import type { JobOptions, Jobs, Schedule } from '../jobs/index.ts';
@@ -21,27 +20,37 @@ import { type Migration, readMigrations } from '../store/migrations.ts';
 import type { PostgresStore } from '../store/postgres/index.ts';
 import { version as wispdVersion } from '../version.ts';
 import type { Step, Workflow, Workflows } from '../workflows/index.ts';
+import { pluginsSection } from './config.ts';
+import { builtinPlugins, importPlugin, PLUGIN_NAME } from './resolve.ts';
 
 /** What a plugin module's default export is (plugins/sdk `definePlugin` makes one). */
-export interface PluginDefinition<Ctx = PluginContext> {
+// biome-ignore lint/complexity/noBannedTypes: a plugin without settings has the empty shape
+export interface PluginDefinition<S extends Shape = {}> {
   name: string;
   version: string;
   /** The wispd versions it runs on: a semver range. */
   wispd: string;
   /** Other plugins it needs, by name, with a semver range each; they must be enabled and load first. */
   requires?: Readonly<Record<string, string>>;
+  /**
+   * Its settings, `plugins.<name>.*` in the one config file (and `WISPD_PLUGINS_<NAME>_<KEY>`): fields made with the
+   * SDK's `string`, `integer`, `duration`, … — defaults, unknown keys refused at boot, `secret` ones masked.
+   */
+  config?: S;
   /** Its PostgreSQL migrations: a folder of `NNNN_name.sql`, run with `plugin_<name>` first on the search path. */
   migrations?: URL;
-  register(ctx: Ctx): void | Promise<void>;
+  register(ctx: PluginContext<Infer<Section<S>>>): void | Promise<void>;
   health?(): Promise<{ ok: boolean; reason?: string }>;
 }
 
 /** A route plugin for Fastify, registered in the plugin's own encapsulated context. */
 export type RouteRegistrar = (app: FastifyInstance) => void | Promise<void>;
 
-export interface PluginContext {
+export interface PluginContext<C = Readonly<Record<string, unknown>>> {
   readonly name: string;
   readonly version: string;
+  /** Its settings from `plugins.<name>`, with their defaults. */
+  readonly config: C;
   /** Its schema in PostgreSQL: `plugin_<name>`. */
   readonly schema: string;
   readonly log: Logger;
@@ -100,6 +109,8 @@ export interface PluginState {
   reason: string | null;
   migrations: { applied: string[]; total: number };
   since: string;
+  /** Its settings as `dump-config` shows them: secrets masked. */
+  config: Record<string, unknown>;
 }
 
 export interface PluginHost extends Component {
@@ -119,45 +130,44 @@ export interface PluginHostDeps {
   builtins?: URL;
 }
 
-const NAME = /^[a-z][a-z0-9_]{0,30}$/;
-const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+// biome-ignore lint/suspicious/noExplicitAny: definitions of every settings shape are held together
+type AnyDefinition = PluginDefinition<any>;
 
 interface Loaded {
   state: PluginState;
-  def?: PluginDefinition;
+  def?: AnyDefinition;
   staff: RouteRegistrar[];
   public: RouteRegistrar[];
 }
 
-function specifierOf(source: string, builtins: URL): string {
-  if (NAME.test(source)) {
-    const file = new URL(`${source}/index${ext}`, builtins);
-    if (existsSync(file)) return file.href;
-  }
-  if (isAbsolute(source)) {
-    const index = existsSync(`${source}/index${ext}`) ? `${source}/index${ext}` : source;
-    return pathToFileURL(index).href;
-  }
-  return source;
+/** Settings as `dump-config` shows them, secrets masked. */
+function shown(of: Section, values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(of.fields).map(([k, node]) => [
+      k,
+      node.kind === 'field' ? node.show(values[k]) : shown(node, values[k] as Record<string, unknown>),
+    ]),
+  );
 }
 
-function checkDefinition(def: unknown, source: string): PluginDefinition {
-  const d = def as Partial<PluginDefinition> | undefined;
+function checkDefinition(def: unknown, source: string): AnyDefinition {
+  const d = def as Partial<AnyDefinition> | undefined;
   const bad = (what: string) => new WispdError('WISPD_PLUGIN_INVALID', `plugin ${source}: ${what}`, { plugin: source });
   if (!d || typeof d !== 'object') throw bad('its module has no default export made by definePlugin');
-  if (typeof d.name !== 'string' || !NAME.test(d.name))
+  if (typeof d.name !== 'string' || !PLUGIN_NAME.test(d.name))
     throw bad(`name ${JSON.stringify(d.name)}: lower-case letters, digits, underscore`);
+  if (d.name in pluginsSection.fields) throw bad(`name ${d.name} is a key of the plugins section`);
   if (typeof d.version !== 'string' || !semver.valid(d.version))
     throw bad(`version ${JSON.stringify(d.version)} is not semver`);
   if (typeof d.wispd !== 'string' || !semver.validRange(d.wispd))
     throw bad(`wispd ${JSON.stringify(d.wispd)} is not a semver range`);
   if (typeof d.register !== 'function') throw bad('register is not a function');
-  return d as PluginDefinition;
+  return d as AnyDefinition;
 }
 
 export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): PluginHost {
   const log = deps.log.child({ component: 'plugins' });
-  const builtins = deps.builtins ?? new URL('../../plugins/', import.meta.url);
+  const builtins = deps.builtins ?? builtinPlugins;
   const plugins: Loaded[] = [];
   const consumers = new Set<string>();
   const counters = { active: 0, failed: 0, health_failures: 0 };
@@ -171,8 +181,7 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
   };
 
   async function load(p: Loaded): Promise<void> {
-    const mod = (await import(specifierOf(p.state.source, builtins))) as { default?: unknown };
-    const def = checkDefinition(mod.default, p.state.source);
+    const def = checkDefinition(await importPlugin(p.state.source, builtins), p.state.source);
     p.def = def;
     p.state.name = def.name;
     p.state.version = def.version;
@@ -202,9 +211,15 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
     } else {
       await deps.postgres.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     }
+    const settings = section(def.name, def.config ?? {});
+    // `wispd start` has checked the file against the plugin's section; a daemon built in code may give only some keys.
+    const given = (config as unknown as Record<string, Record<string, unknown> | undefined>)[def.name];
+    const values = Object.freeze({ ...defaultsOf(settings), ...given });
+    p.state.config = shown(settings, values);
     const ctx: PluginContext = {
       name: def.name,
       version: def.version,
+      config: values,
       schema,
       log: log.child({ plugin: def.name }),
       db: deps.postgres,
@@ -276,6 +291,7 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
             reason: null,
             migrations: { applied: [], total: 0 },
             since: new Date().toISOString(),
+            config: {},
           },
           staff: [],
           public: [],
@@ -304,7 +320,8 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
     }),
     describe: () =>
       plugins.length ? `${plugins.map((p) => `${p.state.name} ${p.state.status}`).join(', ')}` : 'no plugins enabled',
-    list: () => plugins.map((p) => ({ ...p.state, migrations: { ...p.state.migrations } })),
+    list: () =>
+      plugins.map((p) => ({ ...p.state, migrations: { ...p.state.migrations }, config: { ...p.state.config } })),
 
     async mount(app, guards) {
       for (const p of plugins) {

@@ -11,7 +11,11 @@
  * });
  * ```
  */
-import type { PluginContext, PluginDefinition } from '../../daemon/plugins/host.ts';
+import type { Shape } from '../../config/define.ts';
+import type { PluginDefinition } from '../../daemon/plugins/host.ts';
+
+/** The field types of a plugin's settings, the same as the core's config (see `wispd dump-config --docs`). */
+export { boolean, duration, integer, list, oneOf, port, rate, section, string, url } from '../../config/define.ts';
 
 export type { EventEnvelope, EventType } from '../../daemon/events/index.ts';
 export type { JobOptions, Schedule } from '../../daemon/jobs/index.ts';
@@ -19,7 +23,8 @@ export type { CoreCommands, PluginContext, PluginDefinition, RouteRegistrar } fr
 export type { Step, StepContext, Workflow } from '../../daemon/workflows/index.ts';
 
 /** Checks the shape now (a typo fails where it is written, not at boot) and freezes the definition. */
-export function definePlugin(def: PluginDefinition<PluginContext>): Readonly<PluginDefinition<PluginContext>> {
+// biome-ignore lint/complexity/noBannedTypes: a plugin without settings has the empty shape
+export function definePlugin<S extends Shape = {}>(def: PluginDefinition<S>): Readonly<PluginDefinition<S>> {
   if (!/^[a-z][a-z0-9_]{0,30}$/.test(def.name))
     throw new Error(`definePlugin: name ${JSON.stringify(def.name)}: lower-case letters, digits, underscore`);
   return Object.freeze({ ...def });

@@ -41,6 +41,8 @@ const env = {
   WISPD_DAEMON_DATA_DIR: dataDir,
   WISPD_PLUGINS_ENABLED: [hello, broken, future].join(','),
   WISPD_PLUGINS_HEALTH_INTERVAL: '1s',
+  WISPD_PLUGINS_HELLO_API_KEY: 'sk_test_not_to_be_shown',
+  WISPD_PLUGINS_HELLO_REPEAT: '2',
 };
 const cli = (...args: string[]) => wispd(args, { env });
 
@@ -65,6 +67,12 @@ t.test('a failed plugin does not stop the daemon; mended, it runs; an upgrade ru
   t.equal(list.code, 0, list.stderr);
   const byName = Object.fromEntries((JSON.parse(list.stdout) as Array<{ name: string }>).map((p) => [p.name, p]));
   t.match(byName.hello, { status: 'active', version: '1.2.0', migrations: { applied: ['0001_greeting'], total: 1 } });
+  t.same(
+    (byName.hello as { config?: unknown } | undefined)?.config,
+    { greeting: 'hello', api_key: '********', repeat: 2 },
+    'its settings, the secret masked',
+  );
+  t.notMatch(list.stdout, /sk_test_not_to_be_shown/);
   t.match(byName.broken, { status: 'failed', reason: /migration broken\/0001_item failed: .*no_such_table/ });
   t.match(byName.future, { status: 'failed', reason: /needs wispd \^9; this is \d/ });
   t.match(cli('plugin', 'list').stdout, /broken\s+0\.1\.0\s+failed/);

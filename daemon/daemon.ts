@@ -11,6 +11,7 @@ import { createSnmpCollector } from '../collectors/snmp/index.ts';
 import type { Config } from '../config/schema.ts';
 import { type Coa, createCoa } from './coa/index.ts';
 import { registerCoaOperations } from './coa/operations.ts';
+import { createCoreCommands } from './commands/index.ts';
 import { type ControlServer, createControlServer } from './control/server.ts';
 import { bootFigures, daemonEvents } from './daemon-events.ts';
 import { createEventLoopMonitor } from './event-loop.ts';
@@ -189,6 +190,7 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
   registerCoaOperations(control, coa, sessions, postgres);
   registerRestrictionOperations(control, restrictions, postgres);
   registerAccountingOperations(control, accounting);
+  const core = createCoreCommands({ postgres, box, cache, sessions, coa, restrictions, fup, bus });
   // Plugins register before the panel is built and RADIUS listens; a failed one is marked so, and the boot goes on.
   const plugins = lifecycle.add(
     createPluginHost(config.plugins, {
@@ -197,14 +199,7 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
       events,
       jobs,
       workflows,
-      core: (name) => {
-        const actor = `plugin:${name}`;
-        return {
-          restrict: (username, input) => restrictions.restrict(username, input, { actor }),
-          unrestrict: (username, reason, note) =>
-            restrictions.unrestrict(username, reason, { actor, ...(note ? { reason: note } : {}) }),
-        };
-      },
+      core: (name) => core(`plugin:${name}`),
     }),
   );
   control.handle('plugins', async () => plugins.list());

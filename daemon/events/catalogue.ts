@@ -41,6 +41,21 @@ const DEVICE_DATA = {
   detail: 'why, for down: the poll error',
 } as const;
 
+const SUBSCRIBER_DATA = {
+  subscriber_id: 'the subscriber',
+  username: 'its login',
+  plan: 'its plan',
+  status: 'active, suspended or expired',
+  actor: 'who: a staff email, cli:<user>, plugin:<name>',
+} as const;
+
+const CUSTOMER_DATA = {
+  customer_id: 'the customer',
+  name: 'their name',
+  email: 'their email, or null',
+  actor: 'who',
+} as const;
+
 export const EVENTS = {
   'session.start': {
     doc: 'A session began (Accounting-Request Start, once spooled)',
@@ -101,6 +116,23 @@ export const EVENTS = {
       effective: 'the restriction now in force: {reason, effect}, or null',
     },
   },
+  'subscriber.created': {
+    doc: 'A subscriber was created through the core’s commands',
+    subject: 'the username',
+    data: { ...SUBSCRIBER_DATA, customer_id: 'the customer holding it, or null' },
+  },
+  'subscriber.updated': {
+    doc: 'A subscriber was changed through the core’s commands (not its plan)',
+    subject: 'the username',
+    data: SUBSCRIBER_DATA,
+  },
+  'subscriber.plan_changed': {
+    doc: 'A subscriber moved to another plan (its live sessions were given the rate by CoA)',
+    subject: 'the username',
+    data: { ...SUBSCRIBER_DATA, previous_plan: 'the plan it had' },
+  },
+  'customer.created': { doc: 'A customer was created', subject: 'the customer id', data: CUSTOMER_DATA },
+  'customer.updated': { doc: 'A customer was changed', subject: 'the customer id', data: CUSTOMER_DATA },
   'device.down': { doc: 'A polled device stopped answering', subject: 'the device name', data: DEVICE_DATA },
   'device.up': { doc: 'A device answers again (or for the first time)', subject: 'the device name', data: DEVICE_DATA },
 } as const satisfies Record<string, EventSpec>;

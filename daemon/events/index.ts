@@ -47,12 +47,12 @@ export interface Events extends Component {
 export interface EventsDeps {
   log: Logger;
   postgres: PostgresStore;
-  /** What the components publish there (fup.*, subscriber.*, device.*) goes to the log too. */
+  /** What the components publish there (fup.*, subscriber.*, customer.*, device.*) goes to the log too. */
   bus?: Pick<Bus, 'subscribe'>;
 }
 
 /** The bus subjects that are catalogue events, and what names their subject. */
-const FROM_BUS = ['fup.>', 'subscriber.>', 'device.>'];
+const FROM_BUS = ['fup.>', 'subscriber.>', 'customer.>', 'device.>'];
 
 interface Consumer {
   name: string;
@@ -226,7 +226,8 @@ export function createEvents(config: EventsConfig, deps: EventsDeps): Events {
       for (const pattern of deps.bus ? FROM_BUS : []) {
         subscriptions.push(
           deps.bus!.subscribe<Record<string, unknown>>(pattern, (data, { subject }) => {
-            if (isEventType(subject)) this.emit(subject, String(data.username ?? data.device ?? ''), data);
+            if (isEventType(subject))
+              this.emit(subject, String(data.username ?? data.device ?? data.customer_id ?? ''), data);
           }),
         );
       }

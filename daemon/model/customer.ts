@@ -56,3 +56,20 @@ export async function listCustomers(
   );
   return rows;
 }
+
+/** Changes the given fields; the others stay. */
+export async function updateCustomer(db: Queryable, id: number, change: Partial<CustomerInput>): Promise<Customer> {
+  const before = await getCustomer(db, id);
+  const v = validate({
+    name: change.name ?? before.name,
+    ...((change.email ?? before.email) ? { email: change.email ?? before.email! } : {}),
+  });
+  await db.query('UPDATE customer SET name = $2, email = $3, phone = $4, address = $5 WHERE id = $1', [
+    id,
+    v.name,
+    change.email === undefined ? before.email : change.email || null,
+    change.phone === undefined ? before.phone : change.phone || null,
+    change.address ?? before.address,
+  ]);
+  return getCustomer(db, id);
+}

@@ -28,6 +28,8 @@ export interface SubscriberInput {
   expiresAt?: Date | null;
   simultaneousUse?: number | null;
   cycleDay?: number;
+  /** The customer holding it. */
+  customerId?: number | null;
 }
 
 export interface Subscriber {
@@ -109,17 +111,25 @@ async function planId(db: Queryable, plan: string): Promise<number> {
   return rows[0].id;
 }
 
+async function customerExists(db: Queryable, id: number): Promise<void> {
+  const { rows } = await db.query('SELECT 1 FROM customer WHERE id = $1', [id]);
+  if (rows.length === 0) throw notFound('customer', String(id));
+}
+
 export async function addSubscriber(db: Queryable, box: SecretBox, input: SubscriberInput): Promise<Subscriber> {
   validateUsername(input.username);
   validatePassword(input.password);
   validateIp(input.ip);
   const status = validateStatus(input.status);
   const mac = macOf(input.mac);
+  validateCycleDay(input.cycleDay);
   const plan = await planId(db, input.plan);
+  if (input.customerId != null) await customerExists(db, input.customerId);
   await unique('subscriber', input.username, () =>
     db.query(
-      `INSERT INTO subscriber (username, password_enc, plan_id, status, static_ip, mac, expires_at, simultaneous_use)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      `INSERT INTO subscriber (username, password_enc, plan_id, status, static_ip, mac, expires_at, simultaneous_use,
+                               cycle_day, customer_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
       [
         input.username,
         box.seal(input.password),
@@ -129,6 +139,8 @@ export async function addSubscriber(db: Queryable, box: SecretBox, input: Subscr
         mac,
         input.expiresAt ?? null,
         input.simultaneousUse ?? null,
+        input.cycleDay ?? 1,
+        input.customerId ?? null,
       ],
     ),
   );
@@ -192,10 +204,7 @@ export async function updateSubscriber(
     set('cycle_day', change.cycleDay);
   }
   if (change.customerId !== undefined) {
-    if (change.customerId !== null) {
-      const { rows } = await db.query('SELECT 1 FROM customer WHERE id = $1', [change.customerId]);
-      if (rows.length === 0) throw notFound('customer', String(change.customerId));
-    }
+    if (change.customerId !== null) await customerExists(db, change.customerId);
     set('customer_id', change.customerId);
   }
   if (sets.length > 0) {

@@ -10,6 +10,7 @@ import semver from 'semver';
 import { type Infer, type Section, type Shape, section } from '../../config/define.ts';
 import { defaultsOf } from '../../config/load.ts';
 import type { PluginsConfig } from '../../config/schema.ts';
+import type { CoreCommands } from '../commands/index.ts';
 import type { ConsumerOptions, EventHandler, Events, EventType } from '../events/index.ts';
 import type { JobOptions, Jobs, Schedule } from '../jobs/index.ts';
 import type { Component } from '../lib/component.ts';
@@ -56,6 +57,7 @@ export interface PluginContext<C = Readonly<Record<string, unknown>>> {
   readonly log: Logger;
   /** PostgreSQL (its own schema's tables by their qualified names; the core's through read functions). */
   readonly db: Pick<PostgresStore, 'query' | 'transaction'>;
+  /** The core's commands: each audited as `plugin:<name>`, with the RADIUS cache, CoA and events following. */
   readonly core: CoreCommands;
   /**
    * Handles core events (daemon/events/catalogue.ts) at least once, across restarts; what the handler writes through
@@ -79,22 +81,6 @@ export interface PluginContext<C = Readonly<Record<string, unknown>>> {
     /** Under `/hooks/<name>/`, without a session (webhooks): the raw body is `request.rawBody`. */
     public(register: RouteRegistrar): void;
   };
-}
-
-/** The core's commands a plugin may call (each leaves its trace as the core's own do). */
-export interface CoreCommands {
-  restrict(
-    username: string,
-    input: {
-      reason: string;
-      effect: string;
-      rateDown?: number;
-      rateUp?: number;
-      profile?: string | null;
-      note?: string;
-    },
-  ): Promise<unknown>;
-  unrestrict(username: string, reason: string, note?: string): Promise<unknown>;
 }
 
 export type PluginStatus = 'loading' | 'active' | 'failed';

@@ -16,10 +16,10 @@ import type { PluginDefinition } from '../../daemon/plugins/host.ts';
 
 /** The field types of a plugin's settings, the same as the core's config (see `wispd dump-config --docs`). */
 export { boolean, duration, integer, list, oneOf, port, rate, section, string, url } from '../../config/define.ts';
-
+export type { CoreCommands, NewSubscriber } from '../../daemon/commands/index.ts';
 export type { EventEnvelope, EventType } from '../../daemon/events/index.ts';
 export type { JobOptions, Schedule } from '../../daemon/jobs/index.ts';
-export type { CoreCommands, PluginContext, PluginDefinition, RouteRegistrar } from '../../daemon/plugins/host.ts';
+export type { PluginContext, PluginDefinition, RouteRegistrar } from '../../daemon/plugins/host.ts';
 export type { Step, StepContext, Workflow } from '../../daemon/workflows/index.ts';
 
 /** Checks the shape now (a typo fails where it is written, not at boot) and freezes the definition. */

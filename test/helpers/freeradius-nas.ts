@@ -72,7 +72,10 @@ server nas {
     received() {
       const file = join(dir, 'received');
       if (!existsSync(file)) return [];
-      return readFileSync(file, 'utf8')
+      // A record is complete once its blank line is written: one still being written is read next time.
+      const text = readFileSync(file, 'utf8');
+      return text
+        .slice(0, text.lastIndexOf('\n\n') + 1)
         .split(/\n\n+/)
         .filter((b) => b.trim())
         .map((block) => {

@@ -23,6 +23,7 @@ t.test('what the core publishes for plugins is in the catalogue', async (t) => {
     'daemon/policy/fup/engine.ts': /#event\('([a-z.]+)'/g,
     'daemon/policy/restrictions/index.ts': /publish\('([a-z.]+)'/g,
     'daemon/radius/process/accounting.ts': /'(session\.[a-z]+)'/g,
+    'daemon/commands/index.ts': /Event\('([a-z_.]+)'/g,
   };
   for (const [file, re] of Object.entries(sources)) {
     const found = [...readFileSync(`${repoRoot}/${file}`, 'utf8').matchAll(re)].map((m) => m[1]!);

@@ -12,6 +12,7 @@ import { coaSection } from '../daemon/coa/config.ts';
 import { daemonSection, logSection } from '../daemon/config.ts';
 import { eventsSection } from '../daemon/events/config.ts';
 import { ingestSection, telemetrySection } from '../daemon/ingest/config.ts';
+import { notifySection } from '../daemon/notify/config.ts';
 import { pluginsSection } from '../daemon/plugins/config.ts';
 import { fupSection } from '../daemon/policy/fup/config.ts';
 import { accountingSection, radiusSection } from '../daemon/radius/config.ts';
@@ -40,6 +41,7 @@ export const schema = section('wispd configuration', {
   admin: adminSection,
   collect: collectSection,
   events: eventsSection,
+  notify: notifySection,
   plugins: pluginsSection,
 });
 
@@ -63,3 +65,4 @@ export type AdminConfig = Config['admin'];
 export type CollectConfig = Config['collect'];
 export type PluginsConfig = Config['plugins'];
 export type EventsConfig = Config['events'];
+export type NotifyConfig = Config['notify'];

@@ -27,6 +27,8 @@ import { createTelemetryWriter, type TelemetryWriter } from './ingest/writer.ts'
 import { createJobs, type Jobs } from './jobs/index.ts';
 import type { Logger } from './lib/log.ts';
 import { Lifecycle } from './lifecycle.ts';
+import { createNotify, type Notify } from './notify/index.ts';
+import { registerNotifyOperations } from './notify/operations.ts';
 import { createPluginHost, type PluginHost } from './plugins/host.ts';
 import { createFup, type Fup, subscribersOf } from './policy/fup/index.ts';
 import { registerFupOperations } from './policy/fup/operations.ts';
@@ -75,6 +77,7 @@ export interface Daemon {
   readonly restrictions: Restrictions;
   readonly plugins: PluginHost;
   readonly events: Events;
+  readonly notify: Notify;
   readonly jobs: Jobs;
   readonly workflows: Workflows;
   readonly radius: RadiusListener;
@@ -134,6 +137,8 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
   const { config, log, lifecycle, dataDir } = w;
   const { postgres, clickhouse, bus, changes, box, instance, batching, security } = stores;
   const events = lifecycle.add(createEvents(config.events, { log, postgres, bus }));
+  const notify = lifecycle.add(createNotify(config.notify, { log, postgres, bus }));
+  registerNotifyOperations(control, notify, postgres);
   const jobs = lifecycle.add(createJobs({ log, postgres }));
   control.handle('jobs', async () => jobs.list());
   control.handle('job.run', async (args) => jobs.runNow(String(args.name ?? '')));
@@ -199,6 +204,7 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
       events,
       jobs,
       workflows,
+      notify,
       core: (name) => core(`plugin:${name}`),
     }),
   );
@@ -217,7 +223,7 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
     events,
   });
   const radius = lifecycle.add(createRadiusListener(config.radius, { log, nas: cache.nas, handler }));
-  return { events, jobs, workflows, cache, accounting, sessions, coa, fup, restrictions, plugins, radius };
+  return { events, notify, jobs, workflows, cache, accounting, sessions, coa, fup, restrictions, plugins, radius };
 }
 
 /**

@@ -12,6 +12,7 @@ import { registerDeviceCommands } from './device.ts';
 import { type GlobalOptions, loadWithPlugins } from './load.ts';
 import { migrate } from './migrate.ts';
 import { registerNasCommands } from './nas.ts';
+import { registerNotifyCommands } from './notify.ts';
 import { registerOperationCommands } from './operations.ts';
 import { registerPlanCommands } from './plan.ts';
 import { registerJobCommands, registerPluginCommands, registerWorkflowCommands } from './plugin.ts';
@@ -127,6 +128,7 @@ registerOperationCommands(program);
 registerAdminCommands(program);
 registerPluginCommands(program);
 registerJobCommands(program);
+registerNotifyCommands(program);
 registerWorkflowCommands(program);
 
 program

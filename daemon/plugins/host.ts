@@ -17,6 +17,7 @@ import type { Component } from '../lib/component.ts';
 import { WispdError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { withTimeout } from '../lib/timeout.ts';
+import type { Notification, Notify, Queued, TemplateDefinition } from '../notify/index.ts';
 import { type Migration, readMigrations } from '../store/migrations.ts';
 import type { PostgresStore } from '../store/postgres/index.ts';
 import { version as wispdVersion } from '../version.ts';
@@ -75,6 +76,13 @@ export interface PluginContext<C = Readonly<Record<string, unknown>>> {
    * at the next start; a step failing after its attempts compensates the steps done, in reverse.
    */
   workflow<I>(name: string, steps: readonly Step<I>[]): Workflow<I>;
+  /**
+   * Tells a customer (or an address) by email, SMS, webhook and the inbox, as their preferences say; `template` is
+   * the core's or one the plugin declared with `notify.template` (its name starts with `<plugin>.`).
+   */
+  readonly notify: ((n: Notification) => Promise<Queued[]>) & {
+    template(name: string, def: TemplateDefinition): void;
+  };
   readonly routes: {
     /** Under `/api/v1/<name>/`, for a logged-in staff member (the session cookie). */
     staff(register: RouteRegistrar): void;
@@ -111,6 +119,7 @@ export interface PluginHostDeps {
   events: Pick<Events, 'consume'>;
   jobs: Pick<Jobs, 'job'>;
   workflows: Pick<Workflows, 'define'>;
+  notify: Pick<Notify, 'notify' | 'template'>;
   core: CoreCommands | ((plugin: string) => CoreCommands);
   /** Where built-in plugins are (the package's plugins/); tests give their own. */
   builtins?: URL;
@@ -229,6 +238,12 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
           opts,
         ),
       workflow: (name, steps) => deps.workflows.define(`${def.name}.${name}`, steps),
+      notify: Object.assign((n: Notification) => deps.notify.notify(n), {
+        template: (name: string, t: TemplateDefinition) => {
+          if (!name.startsWith(`${def.name}.`)) throw new Error(`template ${name}: a plugin's start with ${def.name}.`);
+          deps.notify.template(name, t);
+        },
+      }),
       routes: {
         staff: (r) => void p.staff.push(r),
         public: (r) => void p.public.push(r),

@@ -1,0 +1,90 @@
+/**
+ * How a message leaves: email by SMTP (nodemailer), SMS by the provider's HTTP API, a signed webhook. Each send
+ * resolves to the provider's id for the message, or throws with what the provider said; the hub retries.
+ */
+import nodemailer from 'nodemailer';
+import type { NotifyConfig } from '../../config/schema.ts';
+import { SIGNATURE_HEADER, sign } from '../lib/signature.ts';
+
+export type Channel = 'email' | 'sms' | 'webhook' | 'inbox';
+export const CHANNELS: readonly Channel[] = ['email', 'sms', 'webhook', 'inbox'];
+
+export interface Outgoing {
+  id: string;
+  recipient: string;
+  subject: string;
+  body: string;
+  html: string;
+  /** What a webhook carries besides the text. */
+  meta: Record<string, unknown>;
+}
+
+export type Sender = (m: Outgoing) => Promise<string>;
+
+const TIMEOUT_MS = 15_000;
+
+async function post(url: string, init: RequestInit): Promise<Response> {
+  const r = await fetch(url, { ...init, method: 'POST', signal: AbortSignal.timeout(TIMEOUT_MS) });
+  if (!r.ok) {
+    const text = (await r.text().catch(() => '')).slice(0, 300);
+    throw new Error(`HTTP ${r.status}${text ? `: ${text}` : ''}`);
+  }
+  return r;
+}
+
+export function createSenders(config: NotifyConfig): Partial<Record<Exclude<Channel, 'inbox'>, Sender>> {
+  const senders: Partial<Record<Exclude<Channel, 'inbox'>, Sender>> = {};
+  if (config.email.smtp_url) {
+    const transport = nodemailer.createTransport({
+      url: config.email.smtp_url,
+      connectionTimeout: TIMEOUT_MS,
+      socketTimeout: TIMEOUT_MS,
+    });
+    senders.email = async (m) => {
+      const info = await transport.sendMail({
+        from: config.email.from,
+        to: m.recipient,
+        subject: m.subject,
+        text: m.body,
+        html: m.html,
+        headers: { 'X-Wispd-Message': m.id },
+      });
+      return String(info.messageId ?? '');
+    };
+  }
+  if (config.sms.url) {
+    const { url, preset, username, password, from } = config.sms;
+    const auth: Record<string, string> = username
+      ? { authorization: `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}` }
+      : {};
+    senders.sms = async (m) => {
+      const fields: Record<string, string> =
+        preset === 'twilio' ? { To: m.recipient, From: from, Body: m.body } : { to: m.recipient, from, text: m.body };
+      const r = await post(url, {
+        headers:
+          preset === 'json'
+            ? { ...auth, 'content-type': 'application/json' }
+            : { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
+        body: preset === 'json' ? JSON.stringify(fields) : new URLSearchParams(fields).toString(),
+      });
+      const answer = (await r.json().catch(() => ({}))) as Record<string, unknown>;
+      return String(answer.sid ?? answer.id ?? answer.message_id ?? '');
+    };
+  }
+  if (config.webhook.url) {
+    const { url, secret } = config.webhook;
+    senders.webhook = async (m) => {
+      const body = JSON.stringify({ id: m.id, subject: m.subject, text: m.body, ...m.meta });
+      await post(url, {
+        headers: {
+          'content-type': 'application/json',
+          [SIGNATURE_HEADER]: sign(secret, body),
+          'X-Wispd-Delivery': m.id,
+        },
+        body,
+      });
+      return m.id;
+    };
+  }
+  return senders;
+}

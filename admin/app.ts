@@ -9,6 +9,7 @@ import type { Logger } from '../daemon/lib/log.ts';
 import { sampledLog } from '../daemon/lib/sampled-log.ts';
 import type { Transactional } from '../daemon/model/audit.ts';
 import type { PluginHost } from '../daemon/plugins/host.ts';
+import { type ApiDeps, registerApi, registerOpenApi } from './api/index.ts';
 import { type AuthCounters, registerStaffAuth, type StaffAuth } from './auth.ts';
 import { type CsrfCounters, registerCsrf } from './csrf.ts';
 import type { CountersByComponent } from './metrics.ts';
@@ -34,6 +35,8 @@ export interface AdminDeps {
   views?: Pick<ViewsDeps, 'clickhouse' | 'sessions' | 'fup' | 'timeZone'>;
   /** The plugins' routes: `/api/v1/<plugin>/` for staff, `/hooks/<plugin>/` for the outside. */
   plugins?: Pick<PluginHost, 'mount'>;
+  /** What the REST API (admin/api/) writes through and reads live: without it, its writes answer 500. */
+  api?: Omit<ApiDeps, 'db'>;
 }
 
 export interface AdminApp {
@@ -71,11 +74,15 @@ export async function buildAdminApp(config: AdminConfig, deps: AdminDeps): Promi
     trustProxy: config.trust_proxy.length > 0 ? [...config.trust_proxy] : false,
     bodyLimit: 1024 * 1024,
     return503OnClosing: true,
+    // A field the schema does not have is refused, not dropped without a word.
+    ajv: { customOptions: { removeAdditional: false } },
   });
 
   app.addHook('onResponse', async () => {
     own.requests++;
   });
+  // Before any route: it gathers the API's routes as they are added.
+  await registerOpenApi(app);
 
   // A NUL cannot be in PostgreSQL text: a filter or a search holding one is the request's fault, not a server error.
   app.addHook('onRequest', async (request, reply) => {
@@ -108,6 +115,7 @@ export async function buildAdminApp(config: AdminConfig, deps: AdminDeps): Promi
   const auth = await registerStaffAuth(app, config, { postgres: deps.postgres, now: deps.now ?? Date.now });
   const csrf = registerCsrf(app, { secure: config.secure_cookie });
   registerStaffRoutes(app, auth, deps.postgres);
+  registerApi(app, auth, { db: deps.postgres, ...deps.api });
   await deps.plugins?.mount(app, { staff: auth.loggedIn });
   const views: Views | undefined = deps.views
     ? registerViews(app, auth, { ...deps.views, postgres: deps.postgres, counters: deps.counters, now: deps.now })

@@ -11,6 +11,7 @@
 import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import type { AdminConfig } from '../config/schema.ts';
+import { apiTokenCaller } from '../daemon/model/api-token.ts';
 import { type Actor, appendAudit, audited, type Transactional, type Written } from '../daemon/model/audit.ts';
 import type { Queryable } from '../daemon/model/db.ts';
 import {
@@ -26,10 +27,13 @@ import { type Action, can, grantsOf, type RESOURCE_ACTIONS, type Resource } from
 
 export const SESSION_COOKIE = 'wispd_staff';
 
+/** A staff member with a session, or an API token acting with its role (`token` names it). */
+export type Caller = Staff & { token?: string };
+
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The logged-in staff member, once a guard has checked the session. */
-    staff: Staff | null;
+    /** The logged-in staff member (or the API token, as one), once a guard has checked the session. */
+    staff: Caller | null;
   }
 }
 
@@ -65,10 +69,16 @@ export interface AuthDeps {
 const deny = (reply: FastifyReply, status: 401 | 403, message: string) =>
   reply.code(status).send({ error: status === 401 ? 'WISPD_STAFF_UNAUTHORIZED' : 'WISPD_STAFF_FORBIDDEN', message });
 
+const unauthorized = (request: FastifyRequest) =>
+  request.headers.authorization
+    ? 'the API token is unknown, revoked or expired'
+    : 'log in first (POST /admin/api/login), or send Authorization: Bearer <API token>';
+
 const publicStaff = (s: Staff) => ({ id: s.id, email: s.email, role: s.role, lastLoginAt: s.lastLoginAt });
 
 export function actorOf(request: FastifyRequest): Actor {
   if (!request.staff) throw new Error('actorOf: the route has no guard');
+  if (request.staff.token) return { staffId: null, name: `token:${request.staff.token}`, address: request.ip };
   return { staffId: request.staff.id, name: request.staff.email, address: request.ip };
 }
 
@@ -100,7 +110,24 @@ export async function registerStaffAuth(app: FastifyInstance, config: AdminConfi
   await app.register(cookie);
   app.decorateRequest('staff', null);
 
-  async function sessionOf(request: FastifyRequest): Promise<Staff | undefined> {
+  async function sessionOf(request: FastifyRequest): Promise<Caller | undefined> {
+    // The REST API also takes `Authorization: Bearer wat_…` (an API token with a role).
+    const bearer = request.url.startsWith('/api/') ? /^Bearer (\S+)$/.exec(request.headers.authorization ?? '') : null;
+    if (bearer) {
+      const t = await apiTokenCaller(db, bearer[1]!, deps.now());
+      if (!t) return undefined;
+      const at = t.createdAt;
+      return {
+        id: 0,
+        email: `token:${t.name}`,
+        role: t.role,
+        disabled: false,
+        createdAt: at,
+        updatedAt: at,
+        lastLoginAt: null,
+        token: t.name,
+      };
+    }
     const token = request.cookies[SESSION_COOKIE];
     return token ? sessionStaff(db, token, deps.now()) : undefined;
   }
@@ -109,7 +136,7 @@ export async function registerStaffAuth(app: FastifyInstance, config: AdminConfi
     const staff = await sessionOf(request);
     if (!staff) {
       counters.unauthorized++;
-      return deny(reply, 401, 'log in first (POST /admin/api/login)');
+      return deny(reply, 401, unauthorized(request));
     }
     request.staff = staff;
   };
@@ -121,7 +148,7 @@ export async function registerStaffAuth(app: FastifyInstance, config: AdminConfi
         const staff = await sessionOf(request);
         if (!staff) {
           counters.unauthorized++;
-          return deny(reply, 401, 'log in first (POST /admin/api/login)');
+          return deny(reply, 401, unauthorized(request));
         }
         if (!can(staff.role, resource, action)) {
           counters.forbidden++;

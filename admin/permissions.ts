@@ -22,6 +22,7 @@ export const RESOURCE_ACTIONS = {
   auth_log: READ,
   audit_log: READ,
   staff: ['list', 'show', 'new', 'edit'],
+  api_token: ['list', 'new', 'delete'],
 } as const;
 
 export type Resource = keyof typeof RESOURCE_ACTIONS;

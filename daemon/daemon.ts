@@ -223,7 +223,21 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
     events,
   });
   const radius = lifecycle.add(createRadiusListener(config.radius, { log, nas: cache.nas, handler }));
-  return { events, notify, jobs, workflows, cache, accounting, sessions, coa, fup, restrictions, plugins, radius };
+  return {
+    core,
+    events,
+    notify,
+    jobs,
+    workflows,
+    cache,
+    accounting,
+    sessions,
+    coa,
+    fup,
+    restrictions,
+    plugins,
+    radius,
+  };
 }
 
 /**
@@ -290,6 +304,7 @@ export function createDaemon(config: Config, log: Logger): Daemon {
       },
       views: { clickhouse: stores.clickhouse, sessions: radius.sessions, fup: radius.fup },
       plugins: radius.plugins,
+      api: { core: radius.core, sessions: radius.sessions, clickhouse: stores.clickhouse },
     }),
   );
   const record = daemonEvents({ clickhouse: stores.clickhouse, instance: stores.instance, log });

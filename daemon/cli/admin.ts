@@ -3,6 +3,7 @@
  * log, by `cli:<unix user>`.
  */
 import type { Command } from 'commander';
+import { createApiToken, listApiTokens, revokeApiToken } from '../model/api-token.ts';
 import { invalid } from '../model/db.ts';
 import { createStaff, listStaff, PASSWORD_MIN, STAFF_ROLES, updateStaff } from '../model/staff.ts';
 import { printTable, readRecords, withRecords } from './context.ts';
@@ -155,6 +156,55 @@ Examples:
       withRecords(globals(cmd), async ({ db, actor }) => {
         const s = await updateStaff(db, actor, { email: o.email }, { disabled: false });
         process.stdout.write(`enabled ${s.email}\n`);
+      }),
+    );
+
+  admin
+    .command('create-token')
+    .description('Make an API token for /api/v1/ (shown this once; stored as a hash), with a staff role.')
+    .requiredOption('--name <name>', 'what it is for: billing-sync, grafana…')
+    .requiredOption('--role <role>', STAFF_ROLES.join(', '))
+    .option('--expires <date>', 'when it stops working (2027-06-30, or an ISO time); none by default')
+    .addHelpText(
+      'after',
+      '\nExample:\n  wispd admin create-token --name crm-sync --role readonly --expires 2027-06-30\n  curl -H "Authorization: Bearer wat_…" http://127.0.0.1:8080/api/v1/subscribers',
+    )
+    .action((o: { name: string; role: string; expires?: string }, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db, actor }) => {
+        const expiresAt = o.expires ? new Date(o.expires) : null;
+        if (expiresAt && Number.isNaN(expiresAt.getTime())) throw invalid('expires', o.expires, 'a date: 2027-06-30');
+        const { token, apiToken } = await createApiToken(db, actor, { name: o.name, role: o.role, expiresAt });
+        process.stderr.write(`token ${apiToken.name} (${apiToken.role}); it is shown this once:\n`);
+        process.stdout.write(`${token}\n`);
+      }),
+    );
+
+  admin
+    .command('list-tokens')
+    .description('The API tokens: role, expiry, last use, revoked (never the tokens themselves).')
+    .option('--json', 'as JSON')
+    .action((o: { json?: boolean }, cmd: Command) =>
+      readRecords(globals(cmd), async ({ db }) => {
+        const rows = (await listApiTokens(db)).map((t) => ({
+          name: t.name,
+          role: t.role,
+          expires: t.expiresAt,
+          last_used: t.lastUsedAt,
+          revoked: t.revokedAt,
+          created_by: t.createdBy,
+        }));
+        printTable(rows, ['name', 'role', 'expires', 'last_used', 'revoked', 'created_by'], o.json);
+      }),
+    );
+
+  admin
+    .command('revoke-token')
+    .description('Stop an API token from working, at once.')
+    .argument('<name>', 'as list-tokens names it')
+    .action((name: string, _o, cmd: Command) =>
+      withRecords(globals(cmd), async ({ db, actor }) => {
+        await revokeApiToken(db, actor, name);
+        process.stdout.write(`revoked ${name}\n`);
       }),
     );
 }

@@ -145,6 +145,9 @@ function shown(of: Section, values: Record<string, unknown>): Record<string, unk
   );
 }
 
+/** The REST API's own paths under /api/v1/, where each plugin has its own too. */
+const RESERVED = new Set(['customers', 'subscribers', 'plans', 'nas', 'devices', 'sessions', 'tokens', 'docs']);
+
 function checkDefinition(def: unknown, source: string): AnyDefinition {
   const d = def as Partial<AnyDefinition> | undefined;
   const bad = (what: string) => new WispdError('WISPD_PLUGIN_INVALID', `plugin ${source}: ${what}`, { plugin: source });
@@ -152,6 +155,7 @@ function checkDefinition(def: unknown, source: string): AnyDefinition {
   if (typeof d.name !== 'string' || !PLUGIN_NAME.test(d.name))
     throw bad(`name ${JSON.stringify(d.name)}: lower-case letters, digits, underscore`);
   if (d.name in pluginsSection.fields) throw bad(`name ${d.name} is a key of the plugins section`);
+  if (RESERVED.has(d.name)) throw bad(`name ${d.name} is a path of the REST API (/api/v1/${d.name})`);
   if (typeof d.version !== 'string' || !semver.valid(d.version))
     throw bad(`version ${JSON.stringify(d.version)} is not semver`);
   if (typeof d.wispd !== 'string' || !semver.validRange(d.wispd))

@@ -10,7 +10,7 @@ import { sampledLog } from '../daemon/lib/sampled-log.ts';
 import type { Transactional } from '../daemon/model/audit.ts';
 import type { PluginHost } from '../daemon/plugins/host.ts';
 import { type ApiDeps, registerApi, registerOpenApi } from './api/index.ts';
-import { type AuthCounters, registerStaffAuth, type StaffAuth } from './auth.ts';
+import { type AuthCounters, actorOf, registerStaffAuth, type StaffAuth } from './auth.ts';
 import { type CsrfCounters, registerCsrf } from './csrf.ts';
 import type { CountersByComponent } from './metrics.ts';
 import { type Operations, type Panel, type PanelDeps, registerPanel } from './panel/index.ts';
@@ -116,7 +116,10 @@ export async function buildAdminApp(config: AdminConfig, deps: AdminDeps): Promi
   const csrf = registerCsrf(app, { secure: config.secure_cookie });
   registerStaffRoutes(app, auth, deps.postgres);
   registerApi(app, auth, { db: deps.postgres, ...deps.api });
-  await deps.plugins?.mount(app, { staff: auth.loggedIn });
+  await deps.plugins?.mount(app, {
+    staff: auth.loggedIn,
+    caller: (request) => ({ role: request.staff?.role ?? '', actor: actorOf(request) }),
+  });
   const views: Views | undefined = deps.views
     ? registerViews(app, auth, { ...deps.views, postgres: deps.postgres, counters: deps.counters, now: deps.now })
     : undefined;

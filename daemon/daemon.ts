@@ -205,6 +205,7 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
       jobs,
       workflows,
       notify,
+      box,
       core: (name) => core(`plugin:${name}`),
     }),
   );

@@ -5,7 +5,7 @@
  * reason — its routes answer 503 — and the daemon goes on: RADIUS never waits for a plugin, and nothing a plugin
  * does runs on its path. The core knows plugins only through this file's contract; plugins/sdk/ is their side.
  */
-import type { FastifyInstance, FastifyReply, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import semver from 'semver';
 import { type Infer, type Section, type Shape, section } from '../../config/define.ts';
 import { defaultsOf } from '../../config/load.ts';
@@ -17,7 +17,10 @@ import type { Component } from '../lib/component.ts';
 import { WispdError } from '../lib/errors.ts';
 import type { Logger } from '../lib/log.ts';
 import { withTimeout } from '../lib/timeout.ts';
+import { type Actor, appendAudit } from '../model/audit.ts';
+import { STAFF_ROLES } from '../model/staff.ts';
 import type { Notification, Notify, Queued, TemplateDefinition } from '../notify/index.ts';
+import type { SecretBox } from '../security/secret-box.ts';
 import { type Migration, readMigrations } from '../store/migrations.ts';
 import type { PostgresStore } from '../store/postgres/index.ts';
 import { version as wispdVersion } from '../version.ts';
@@ -41,6 +44,11 @@ export interface PluginDefinition<S extends Shape = {}> {
   config?: S;
   /** Its PostgreSQL migrations: a folder of `NNNN_name.sql`, run with `plugin_<name>` first on the search path. */
   migrations?: URL;
+  /**
+   * Its actions and the staff roles granted each (admin has them all), checked on the server by `ctx.allow(action)`:
+   * `{ view: ['noc', 'support', 'readonly'], manage: ['noc'] }`.
+   */
+  permissions?: Readonly<Record<string, readonly string[]>>;
   register(ctx: PluginContext<Infer<Section<S>>>): void | Promise<void>;
   health?(): Promise<{ ok: boolean; reason?: string }>;
 }
@@ -80,11 +88,20 @@ export interface PluginContext<C = Readonly<Record<string, unknown>>> {
    * Tells a customer (or an address) by email, SMS, webhook and the inbox, as their preferences say; `template` is
    * the core's or one the plugin declared with `notify.template` (its name starts with `<plugin>.`).
    */
+  /** Seals a secret for storage (AES-256-GCM with the instance key, as the core's own), and opens it again. */
+  readonly secrets: { seal(plain: string): Buffer; open(sealed: Buffer): string };
   readonly notify: ((n: Notification) => Promise<Queued[]>) & {
     template(name: string, def: TemplateDefinition): void;
   };
+  /** A preHandler for a staff route: 403 unless the caller's role is granted `action` in `permissions`. */
+  allow(action: string): preHandlerAsyncHookHandler;
+  /** An audit row for a staff request's change, as the caller, on the resource `plugin:<name>`. */
+  audit(
+    request: FastifyRequest,
+    entry: { action: string; recordId: string | number | null; before?: unknown; after?: unknown },
+  ): Promise<void>;
   readonly routes: {
-    /** Under `/api/v1/<name>/`, for a logged-in staff member (the session cookie). */
+    /** Under `/api/v1/<name>/`, for a logged-in staff member (the session cookie) or an API token. */
     staff(register: RouteRegistrar): void;
     /** Under `/hooks/<name>/`, without a session (webhooks): the raw body is `request.rawBody`. */
     public(register: RouteRegistrar): void;
@@ -105,12 +122,21 @@ export interface PluginState {
   since: string;
   /** Its settings as `dump-config` shows them: secrets masked. */
   config: Record<string, unknown>;
+  /** Its actions and the roles granted each (admin: all). */
+  permissions: Record<string, readonly string[]>;
+}
+
+/** What the staff app gives the plugins' routes: its session guard, and who a request's caller is. */
+export interface MountGuards {
+  staff: preHandlerAsyncHookHandler;
+  /** The caller's role and audit name (after `staff` let the request in). */
+  caller(request: FastifyRequest): { role: string; actor: Actor };
 }
 
 export interface PluginHost extends Component {
   list(): PluginState[];
   /** Adds each plugin's routes to the staff app (a failed plugin's prefix answers 503). */
-  mount(app: FastifyInstance, guards: { staff: preHandlerAsyncHookHandler }): Promise<void>;
+  mount(app: FastifyInstance, guards: MountGuards): Promise<void>;
 }
 
 export interface PluginHostDeps {
@@ -120,6 +146,7 @@ export interface PluginHostDeps {
   jobs: Pick<Jobs, 'job'>;
   workflows: Pick<Workflows, 'define'>;
   notify: Pick<Notify, 'notify' | 'template'>;
+  box: () => Pick<SecretBox, 'seal' | 'open'>;
   core: CoreCommands | ((plugin: string) => CoreCommands);
   /** Where built-in plugins are (the package's plugins/); tests give their own. */
   builtins?: URL;
@@ -130,6 +157,7 @@ type AnyDefinition = PluginDefinition<any>;
 
 interface Loaded {
   state: PluginState;
+  caller?: MountGuards['caller'];
   def?: AnyDefinition;
   staff: RouteRegistrar[];
   public: RouteRegistrar[];
@@ -161,6 +189,10 @@ function checkDefinition(def: unknown, source: string): AnyDefinition {
   if (typeof d.wispd !== 'string' || !semver.validRange(d.wispd))
     throw bad(`wispd ${JSON.stringify(d.wispd)} is not a semver range`);
   if (typeof d.register !== 'function') throw bad('register is not a function');
+  for (const [action, roles] of Object.entries(d.permissions ?? {})) {
+    const unknown = roles.find((r) => !(STAFF_ROLES as readonly string[]).includes(r));
+    if (unknown) throw bad(`permissions.${action}: ${unknown} is not a staff role (${STAFF_ROLES.join(', ')})`);
+  }
   return d as AnyDefinition;
 }
 
@@ -215,6 +247,7 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
     const given = (config as unknown as Record<string, Record<string, unknown> | undefined>)[def.name];
     const values = Object.freeze({ ...defaultsOf(settings), ...given });
     p.state.config = shown(settings, values);
+    p.state.permissions = { ...def.permissions };
     const ctx: PluginContext = {
       name: def.name,
       version: def.version,
@@ -242,6 +275,23 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
           opts,
         ),
       workflow: (name, steps) => deps.workflows.define(`${def.name}.${name}`, steps),
+      allow: (action) => {
+        if (!def.permissions?.[action]) throw new Error(`ctx.allow(${action}): not in the plugin's permissions`);
+        return async (request, reply) => {
+          const role = p.caller?.(request).role;
+          if (role === 'admin' || (role && def.permissions?.[action]?.includes(role))) return;
+          return reply.code(403).send({
+            error: 'WISPD_STAFF_FORBIDDEN',
+            message: `the ${role} role may not ${action} ${def.name}`,
+          });
+        };
+      },
+      audit: async (request, entry) => {
+        const actor = p.caller?.(request).actor;
+        if (!actor) throw new Error('ctx.audit: not a staff request');
+        await appendAudit(deps.postgres, actor, { resource: `plugin:${def.name}`, ...entry });
+      },
+      secrets: { seal: (plain) => deps.box().seal(plain), open: (sealed) => deps.box().open(sealed) },
       notify: Object.assign((n: Notification) => deps.notify.notify(n), {
         template: (name: string, t: TemplateDefinition) => {
           if (!name.startsWith(`${def.name}.`)) throw new Error(`template ${name}: a plugin's start with ${def.name}.`);
@@ -297,6 +347,7 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
             migrations: { applied: [], total: 0 },
             since: new Date().toISOString(),
             config: {},
+            permissions: {},
           },
           staff: [],
           public: [],
@@ -330,6 +381,7 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
 
     async mount(app, guards) {
       for (const p of plugins) {
+        p.caller = guards.caller;
         const name = p.state.name;
         for (const [prefix, registrars, guard] of [
           [`/api/v1/${name}`, p.staff, guards.staff],

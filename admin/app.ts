@@ -14,6 +14,7 @@ import { type AuthCounters, actorOf, registerStaffAuth, type StaffAuth } from '.
 import { type CsrfCounters, registerCsrf } from './csrf.ts';
 import type { CountersByComponent } from './metrics.ts';
 import { type Operations, type Panel, type PanelDeps, registerPanel } from './panel/index.ts';
+import { type PluginRoutesDeps, registerPluginRoutes } from './plugin-routes.ts';
 import { registerProbes } from './probes.ts';
 import { registerStaffRoutes } from './staff-routes.ts';
 import { registerViews, type Views, type ViewsDeps } from './views/index.ts';
@@ -34,7 +35,9 @@ export interface AdminDeps {
   /** What the subscriber page and the dashboard read (admin/views/); without it, those routes are not registered. */
   views?: Pick<ViewsDeps, 'clickhouse' | 'sessions' | 'fup' | 'timeZone'>;
   /** The plugins' routes: `/api/v1/<plugin>/` for staff, `/hooks/<plugin>/` for the outside. */
-  plugins?: Pick<PluginHost, 'mount'>;
+  plugins?: Pick<PluginHost, 'mount' | 'list' | 'pages'>;
+  /** The notification hub, for its pages (log, templates, test). */
+  notify?: PluginRoutesDeps['notify'];
   /** What the REST API (admin/api/) writes through and reads live: without it, its writes answer 500. */
   api?: Omit<ApiDeps, 'db'>;
 }
@@ -116,6 +119,12 @@ export async function buildAdminApp(config: AdminConfig, deps: AdminDeps): Promi
   const csrf = registerCsrf(app, { secure: config.secure_cookie });
   registerStaffRoutes(app, auth, deps.postgres);
   registerApi(app, auth, { db: deps.postgres, ...deps.api });
+  registerPluginRoutes(app, auth, {
+    db: deps.postgres,
+    plugins: deps.plugins,
+    notify: deps.notify,
+    operations: deps.operations,
+  });
   await deps.plugins?.mount(app, {
     staff: auth.loggedIn,
     caller: (request) => ({ role: request.staff?.role ?? '', actor: actorOf(request) }),

@@ -23,6 +23,8 @@ export const RESOURCE_ACTIONS = {
   audit_log: READ,
   staff: ['list', 'show', 'new', 'edit'],
   api_token: ['list', 'new', 'delete'],
+  plugin: ['list', 'retry'],
+  notify: ['list', 'edit', 'test'],
 } as const;
 
 export type Resource = keyof typeof RESOURCE_ACTIONS;
@@ -58,6 +60,7 @@ export const PERMISSIONS: { readonly [R in StaffRole]: Grants } = {
     fup: [...READ, 'reset-fup'],
     coa_ledger: READ,
     auth_log: READ,
+    notify: ['list'],
   },
   billing: {
     customer: ['list', 'show', 'new', 'edit'],
@@ -67,6 +70,7 @@ export const PERMISSIONS: { readonly [R in StaffRole]: Grants } = {
     fup: [...READ, 'topup', 'reset-fup'],
     coa_ledger: READ,
     auth_log: READ,
+    notify: ['list', 'test'],
   },
   support: {
     customer: ['list', 'show', 'edit'],
@@ -79,6 +83,7 @@ export const PERMISSIONS: { readonly [R in StaffRole]: Grants } = {
     fup: READ,
     coa_ledger: READ,
     auth_log: READ,
+    notify: ['list'],
   },
   readonly: {
     customer: READ,

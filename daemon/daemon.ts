@@ -302,9 +302,11 @@ export function createDaemon(config: Config, log: Logger): Daemon {
         connection: () => stores.postgres.pool.options,
         clickhouse: stores.clickhouse,
         bundleDir: w.dataDir.sub('adminjs'),
+        pluginPages: () => radius.plugins.pages(),
       },
       views: { clickhouse: stores.clickhouse, sessions: radius.sessions, fup: radius.fup },
       plugins: radius.plugins,
+      notify: radius.notify,
       api: { core: radius.core, sessions: radius.sessions, clickhouse: stores.clickhouse },
     }),
   );

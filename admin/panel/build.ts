@@ -25,6 +25,8 @@ export interface MountDeps {
   clickhouse?: Pick<ClickhouseStore, 'query'>;
   operations?: Operations;
   warn(fields: Record<string, unknown>, message: string): void;
+  /** The plugins' pages (the panel is built once: a plugin active at the start has its pages). */
+  pluginPages?: Array<{ id: string; title: string }>;
 }
 
 export interface MountedPanel {
@@ -176,6 +178,13 @@ export async function mountPanel(app: FastifyInstance, deps: MountDeps, env: Adm
       logoutPath: `${ROOT}/logout`,
       componentLoader: components.loader,
       dashboard: { component: components.dashboard },
+      pages: {
+        notifications: { component: components.notificationsPage, icon: 'Mail' },
+        plugins: { component: components.pluginsPage, icon: 'Package' },
+        ...Object.fromEntries(
+          (deps.pluginPages ?? []).map((p) => [p.id, { component: components.pluginPage, icon: 'Box' }]),
+        ),
+      },
       resources: await panelResources(db, {
         db: deps.db,
         box: deps.box,
@@ -205,6 +214,11 @@ export async function mountPanel(app: FastifyInstance, deps: MountDeps, env: Adm
             labels: LABELS,
             actions: ACTIONS,
             properties: PROPERTIES,
+            pages: {
+              notifications: 'Notifications',
+              plugins: 'Plugins',
+              ...Object.fromEntries((deps.pluginPages ?? []).map((p) => [p.id, p.title])),
+            },
             // A list page is titled by what it lists, not "List".
             resources: Object.fromEntries(
               Object.entries(LABELS).map(([id, label]) => [

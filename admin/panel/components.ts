@@ -24,6 +24,10 @@ export interface PanelComponents {
   readonly value: string;
   /** An audit row's before and after as one table (components/audit-diff.tsx). */
   readonly auditDiff: string;
+  /** The Plugins page, the notification hub's page, and the page every plugin page is drawn with. */
+  readonly pluginsPage: string;
+  readonly notificationsPage: string;
+  readonly pluginPage: string;
 }
 
 export function panelComponents(): PanelComponents {
@@ -37,8 +41,21 @@ export function panelComponents(): PanelComponents {
   const subscriberOverview = loader.add('SubscriberOverview', at('subscriber-overview'));
   const value = loader.add('Value', at('value'));
   const auditDiff = loader.add('AuditDiff', at('audit-diff'));
+  const pluginsPage = loader.add('PluginsPage', at('plugins-page'));
+  const notificationsPage = loader.add('NotificationsPage', at('notifications-page'));
+  const pluginPage = loader.add('PluginPage', at('plugin-page'));
   loader.override('SidebarResourceSection', at('sidebar-resources'));
-  return { loader, actionForm, dashboard, subscriberOverview, value, auditDiff };
+  return {
+    loader,
+    actionForm,
+    dashboard,
+    subscriberOverview,
+    value,
+    auditDiff,
+    pluginsPage,
+    notificationsPage,
+    pluginPage,
+  };
 }
 
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -25,6 +25,8 @@ export interface PanelDeps {
   clickhouse?: Pick<ClickhouseStore, 'query'>;
   /** Where the components bundle is made when it was not made at build time (the daemon: under its data dir). */
   bundleDir?: string;
+  /** The plugins' panel pages. */
+  pluginPages?: () => Array<{ id: string; title: string }>;
 }
 
 export interface Panel {
@@ -69,6 +71,7 @@ export async function registerPanel(app: FastifyInstance, deps: RegisterPanelDep
         clickhouse: deps.panel.clickhouse,
         operations: deps.operations,
         warn: deps.warn,
+        pluginPages: deps.panel.pluginPages?.(),
       },
       env,
     );

@@ -53,6 +53,49 @@ export interface PluginDefinition<S extends Shape = {}> {
   health?(): Promise<{ ok: boolean; reason?: string }>;
 }
 
+/** A field of a panel form. */
+export interface AdminField {
+  key: string;
+  label: string;
+  type: 'text' | 'url' | 'select' | 'multiselect' | 'checkbox';
+  options?: readonly string[];
+  required?: boolean;
+  help?: string;
+}
+
+/** A button on each row of a panel list: it calls the plugin's staff route `path` (`{id}` is the row's id). */
+export interface AdminAction {
+  label: string;
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  body?: Record<string, unknown>;
+  /** Asked before it runs. */
+  confirm?: string;
+  /** What to show of the answer: its fields as a message, or its `data` as a table with these columns. */
+  show?: { message: readonly string[] } | { table: ReadonlyArray<{ key: string; label: string }> };
+}
+
+/**
+ * A page of the plugin in the panel, declared as data: a list from one of its staff routes, a form that posts to
+ * another, buttons per row. The panel draws it (no plugin code runs in the browser); the routes enforce the
+ * permissions, as for any other caller.
+ */
+export interface AdminPage {
+  name: string;
+  title: string;
+  intro?: string;
+  /** `GET /api/v1/<plugin>/<path>` answering `{ data: [...] }`. */
+  list: { path: string; columns: ReadonlyArray<{ key: string; label: string }>; actions?: AdminAction[] };
+  form?: {
+    title: string;
+    path: string;
+    submit: string;
+    fields: readonly AdminField[];
+    /** Fields of the answer shown once after it (a secret made for the record). */
+    show?: readonly string[];
+  };
+}
+
 /** A route plugin for Fastify, registered in the plugin's own encapsulated context. */
 export type RouteRegistrar = (app: FastifyInstance) => void | Promise<void>;
 
@@ -92,6 +135,14 @@ export interface PluginContext<C = Readonly<Record<string, unknown>>> {
   readonly secrets: { seal(plain: string): Buffer; open(sealed: Buffer): string };
   readonly notify: ((n: Notification) => Promise<Queued[]>) & {
     template(name: string, def: TemplateDefinition): void;
+  };
+  readonly admin: {
+    /** A page in the panel's sidebar under Plugins. */
+    page(page: AdminPage): void;
+    /** The same, named as a resource: a list of records and a form to add one. */
+    resource(name: string, def: Omit<AdminPage, 'name'>): void;
+    /** A button on each row of a resource (or page) declared before. */
+    action(resource: string, action: AdminAction): void;
   };
   /** A preHandler for a staff route: 403 unless the caller's role is granted `action` in `permissions`. */
   allow(action: string): preHandlerAsyncHookHandler;
@@ -135,6 +186,8 @@ export interface MountGuards {
 
 export interface PluginHost extends Component {
   list(): PluginState[];
+  /** The active plugins' panel pages (`<plugin>-<page>`), for the panel to draw. */
+  pages(): Array<AdminPage & { id: string; plugin: string }>;
   /** Adds each plugin's routes to the staff app (a failed plugin's prefix answers 503). */
   mount(app: FastifyInstance, guards: MountGuards): Promise<void>;
 }
@@ -158,6 +211,7 @@ type AnyDefinition = PluginDefinition<any>;
 interface Loaded {
   state: PluginState;
   caller?: MountGuards['caller'];
+  pages: AdminPage[];
   def?: AnyDefinition;
   staff: RouteRegistrar[];
   public: RouteRegistrar[];
@@ -174,6 +228,7 @@ function shown(of: Section, values: Record<string, unknown>): Record<string, unk
 }
 
 /** The REST API's own paths under /api/v1/, where each plugin has its own too. */
+const NAME = /^[a-z][a-z0-9_]{0,30}$/;
 const RESERVED = new Set(['customers', 'subscribers', 'plans', 'nas', 'devices', 'sessions', 'tokens', 'docs']);
 
 function checkDefinition(def: unknown, source: string): AnyDefinition {
@@ -275,6 +330,19 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
           opts,
         ),
       workflow: (name, steps) => deps.workflows.define(`${def.name}.${name}`, steps),
+      admin: {
+        page: (page) => {
+          if (!NAME.test(page.name) || p.pages.some((x) => x.name === page.name))
+            throw new Error(`admin page ${page.name}: a new name of lower-case letters, digits, _`);
+          p.pages.push({ ...page, list: { ...page.list, actions: [...(page.list.actions ?? [])] } });
+        },
+        resource: (name, def) => ctx.admin.page({ ...def, name }),
+        action: (resource, action) => {
+          const page = p.pages.find((x) => x.name === resource);
+          if (!page) throw new Error(`admin action ${action.label}: no resource ${resource} declared before it`);
+          page.list.actions!.push(action);
+        },
+      },
       allow: (action) => {
         if (!def.permissions?.[action]) throw new Error(`ctx.allow(${action}): not in the plugin's permissions`);
         return async (request, reply) => {
@@ -351,6 +419,7 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
           },
           staff: [],
           public: [],
+          pages: [],
         };
         plugins.push(p);
         try {
@@ -376,6 +445,10 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
     }),
     describe: () =>
       plugins.length ? `${plugins.map((p) => `${p.state.name} ${p.state.status}`).join(', ')}` : 'no plugins enabled',
+    pages: () =>
+      plugins
+        .filter((p) => p.state.status === 'active')
+        .flatMap((p) => p.pages.map((page) => ({ ...page, id: `${p.state.name}-${page.name}`, plugin: p.state.name }))),
     list: () =>
       plugins.map((p) => ({ ...p.state, migrations: { ...p.state.migrations }, config: { ...p.state.config } })),
 

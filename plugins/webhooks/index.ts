@@ -183,6 +183,76 @@ export default definePlugin({
     );
     ctx.job('deliver', { every: '1s' }, () => delivery.run(), { timeout: 60_000 });
 
+    ctx.admin.resource('endpoints', {
+      title: 'Webhook endpoints',
+      intro:
+        'Core events POSTed to your systems, signed with each endpoint’s secret (X-Wispd-Signature, as Stripe signs).',
+      list: {
+        path: 'endpoints',
+        columns: [
+          { key: 'id', label: 'Id' },
+          { key: 'url', label: 'URL' },
+          { key: 'events', label: 'Events' },
+          { key: 'description', label: 'Description' },
+          { key: 'enabled', label: 'Enabled' },
+          { key: 'delivered', label: 'Delivered' },
+          { key: 'queued', label: 'Queued' },
+          { key: 'failed', label: 'Failed' },
+        ],
+      },
+      form: {
+        title: 'New endpoint',
+        path: 'endpoints',
+        submit: 'Add endpoint',
+        fields: [
+          { key: 'url', label: 'URL', type: 'url', required: true },
+          { key: 'events', label: 'Events', type: 'multiselect', options: ['*', ...EVENT_TYPES], required: true },
+          { key: 'description', label: 'Description', type: 'text' },
+        ],
+        show: ['secret'],
+      },
+    });
+    ctx.admin.action('endpoints', {
+      label: 'Send test',
+      method: 'POST',
+      path: 'endpoints/{id}/test',
+      show: { message: ['status', 'response_status', 'error', 'duration_ms'] },
+    });
+    ctx.admin.action('endpoints', {
+      label: 'Deliveries',
+      method: 'GET',
+      path: 'endpoints/{id}/deliveries',
+      show: {
+        table: [
+          { key: 'created_at', label: 'Time' },
+          { key: 'type', label: 'Event' },
+          { key: 'status', label: 'Status' },
+          { key: 'attempts', label: 'Attempts' },
+          { key: 'response_status', label: 'HTTP' },
+          { key: 'error', label: 'Error' },
+          { key: 'next_at', label: 'Next attempt' },
+        ],
+      },
+    });
+    ctx.admin.action('endpoints', {
+      label: 'Disable',
+      method: 'PATCH',
+      path: 'endpoints/{id}',
+      body: { enabled: false },
+    });
+    ctx.admin.action('endpoints', {
+      label: 'Enable',
+      method: 'PATCH',
+      path: 'endpoints/{id}',
+      body: { enabled: true },
+    });
+    ctx.admin.action('endpoints', {
+      label: 'Delete',
+      method: 'DELETE',
+      path: 'endpoints/{id}',
+      confirm: 'Delete this endpoint and its delivery log?',
+    });
+
     ctx.routes.staff((app) => {
       const endpoint = async (id: number) => {
         const { rows } = await db.query<Endpoint>(`SELECT ${ENDPOINT_COLUMNS} FROM ${T}.endpoint WHERE id = $1`, [id]);

@@ -71,6 +71,8 @@ export interface AdminAction {
   body?: Record<string, unknown>;
   /** Asked before it runs. */
   confirm?: string;
+  /** Shown only on rows whose `key` equals this. */
+  when?: { key: string; equals: unknown };
   /** What to show of the answer: its fields as a message, or its `data` as a table with these columns. */
   show?: { message: readonly string[] } | { table: ReadonlyArray<{ key: string; label: string }> };
 }

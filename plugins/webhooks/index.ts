@@ -345,7 +345,7 @@ export default definePlugin({
           if (!e) return missing(reply, request.params.id);
           const { rows } = await db.query(
             `SELECT id::text, event_id, type, status, attempts, response_status, error, duration_ms, created_at,
-                    delivered_at, next_at
+                    delivered_at, CASE WHEN status = 'queued' THEN next_at END AS next_at
                FROM ${T}.delivery WHERE endpoint_id = $1 ORDER BY id DESC LIMIT $2`,
             [e.id, Math.min(Number(request.query.limit ?? 50) || 50, 500)],
           );

@@ -11,12 +11,12 @@ export async function json<T>(path: string, init: { method?: string; body?: unkn
   return body as T;
 }
 
-/** A cell's text: lists joined, booleans as yes/no, times as the CLI writes them. */
+/** A cell's text: lists joined, booleans as yes/no, times as the CLI writes them (in the browser's zone). */
 export function cell(v: unknown): string {
   if (v === null || v === undefined || v === '') return '–';
   if (Array.isArray(v)) return v.join(', ');
   if (typeof v === 'boolean') return v ? 'yes' : 'no';
-  if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(v)) return v.slice(0, 19).replace('T', ' ');
+  if (typeof v === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(v)) return new Date(v).toLocaleString('sv-SE');
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }

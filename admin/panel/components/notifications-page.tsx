@@ -139,7 +139,7 @@ const NotificationsPage: React.FC = () => {
           Send test
         </Button>
       </Box>
-      <Box variant="container" mb="lg">
+      <Box variant="container" mb="lg" style={{ overflowX: 'auto' }}>
         <Box flex alignItems="center" mb="default" style={{ gap: 12 }}>
           <H5 mb={0}>Delivery log</H5>
           <select name="status" value={status} onChange={(e: { target: unknown }) => setStatus(inputValue(e))}>

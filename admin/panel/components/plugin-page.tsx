@@ -34,6 +34,7 @@ interface Action {
   path: string;
   body?: Record<string, unknown>;
   confirm?: string;
+  when?: { key: string; equals: unknown };
   show?: { message: string[] } | { table: Column[] };
 }
 interface Field {
@@ -126,7 +127,9 @@ const PluginPage: React.FC = () => {
         setDetail({ title: `${a.label}: ${cell(r.id)}`, columns: a.show.table, rows: answer.data ?? [] });
       } else {
         const keys = a.show?.message ?? [];
-        const parts = keys.map((k) => `${k}: ${cell(answer[k])}`);
+        const parts = keys
+          .filter((k) => answer[k] !== null && answer[k] !== undefined)
+          .map((k) => `${k}: ${cell(answer[k])}`);
         setMessage({ text: `${a.label}: ${parts.length ? parts.join(' · ') : 'done'}`, variant: 'success' });
       }
     } catch (err) {
@@ -173,7 +176,7 @@ const PluginPage: React.FC = () => {
           onCloseClick={() => setMessage(undefined)}
         />
       ) : null}
-      <Box variant="container" mb="lg">
+      <Box variant="container" mb="lg" style={{ overflowX: 'auto' }}>
         {rows.length === 0 ? (
           <Text color="grey60">Nothing yet.</Text>
         ) : (
@@ -185,18 +188,20 @@ const PluginPage: React.FC = () => {
               spec.list.actions?.length
                 ? (r) => (
                     <Box flex flexWrap="wrap" style={{ gap: 8 }}>
-                      {spec.list.actions!.map((a) => (
-                        <Button
-                          key={a.label}
-                          size="sm"
-                          variant="outlined"
-                          disabled={busy}
-                          onClick={() => void run(a, r)}
-                          data-action={a.label}
-                        >
-                          {a.label}
-                        </Button>
-                      ))}
+                      {spec.list
+                        .actions!.filter((a) => !a.when || r[a.when.key] === a.when.equals)
+                        .map((a) => (
+                          <Button
+                            key={a.label}
+                            size="sm"
+                            variant="outlined"
+                            disabled={busy}
+                            onClick={() => void run(a, r)}
+                            data-action={a.label}
+                          >
+                            {a.label}
+                          </Button>
+                        ))}
                     </Box>
                   )
                 : undefined

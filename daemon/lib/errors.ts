@@ -42,6 +42,7 @@ export const errorCodes = {
   WISPD_STAFF_LOGIN_LIMITED: 'too many failed logins for this email or from this address within admin.login_window',
   WISPD_PLUGIN_INVALID: 'a module named in plugins.enabled does not export a plugin definePlugin accepts',
   WISPD_PLUGIN_UNAVAILABLE: 'a route of a plugin that failed to load or is failing its health check',
+  WISPD_CUSTOMER_UNAUTHORIZED: "a plugin's portal route (/portal/api/<plugin>/) without a signed-in customer",
 } as const;
 
 export type ErrorCode = keyof typeof errorCodes;

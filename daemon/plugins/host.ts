@@ -158,6 +158,12 @@ export interface PluginContext<C = Readonly<Record<string, unknown>>> {
     staff(register: RouteRegistrar): void;
     /** Under `/hooks/<name>/`, without a session (webhooks): the raw body is `request.rawBody`. */
     public(register: RouteRegistrar): void;
+    /**
+     * Under `/portal/api/<name>/`, for a signed-in customer: `request.customer` is `{ id }`, and a route must answer
+     * only with that customer's data. Customer sign-in comes with the portal; until a portal provides it, these routes
+     * answer 401.
+     */
+    portal(register: RouteRegistrar): void;
   };
 }
 
@@ -182,6 +188,8 @@ export interface PluginState {
 /** What the staff app gives the plugins' routes: its session guard, and who a request's caller is. */
 export interface MountGuards {
   staff: preHandlerAsyncHookHandler;
+  /** The customer session guard (the portal's), setting `request.customer`; none: portal routes answer 401. */
+  customer?: preHandlerAsyncHookHandler;
   /** The caller's role and audit name (after `staff` let the request in). */
   caller(request: FastifyRequest): { role: string; actor: Actor };
 }
@@ -217,6 +225,7 @@ interface Loaded {
   def?: AnyDefinition;
   staff: RouteRegistrar[];
   public: RouteRegistrar[];
+  portal: RouteRegistrar[];
 }
 
 /** Settings as `dump-config` shows them, secrets masked. */
@@ -228,6 +237,12 @@ function shown(of: Section, values: Record<string, unknown>): Record<string, unk
     ]),
   );
 }
+
+const noCustomers: preHandlerAsyncHookHandler = async (_request, reply) =>
+  reply.code(401).send({
+    error: 'WISPD_CUSTOMER_UNAUTHORIZED',
+    message: 'customer sign-in is not available: no portal is enabled',
+  });
 
 /** The REST API's own paths under /api/v1/, where each plugin has its own too. */
 const NAME = /^[a-z][a-z0-9_]{0,30}$/;
@@ -371,6 +386,7 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
       routes: {
         staff: (r) => void p.staff.push(r),
         public: (r) => void p.public.push(r),
+        portal: (r) => void p.portal.push(r),
       },
     };
     await withTimeout(config.timeout, `plugin ${def.name}: register`, Promise.resolve(def.register(ctx)));
@@ -421,6 +437,7 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
           },
           staff: [],
           public: [],
+          portal: [],
           pages: [],
         };
         plugins.push(p);
@@ -461,6 +478,7 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
         for (const [prefix, registrars, guard] of [
           [`/api/v1/${name}`, p.staff, guards.staff],
           [`/hooks/${name}`, p.public, undefined],
+          [`/portal/api/${name}`, p.portal, guards.customer ?? noCustomers],
         ] as const) {
           await app.register(
             async (child) => {

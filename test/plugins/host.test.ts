@@ -87,6 +87,9 @@ t.test('a failed plugin does not stop the daemon; mended, it runs; an upgrade ru
   t.equal(nothing.rows.length, 0, 'a failed migration leaves none of its tables');
 
   t.equal((await fetch(`${base}/api/v1/hello/greetings`)).status, 401, 'a staff route needs a session');
+  const portal = await fetch(`${base}/portal/api/hello/me`);
+  t.equal(portal.status, 401, 'a portal route needs a customer');
+  t.match(await portal.json(), { error: 'WISPD_CUSTOMER_UNAUTHORIZED' });
   const ping = await fetch(`${base}/hooks/hello/ping`, {
     method: 'POST',
     body: 'raw bytes',

@@ -1,7 +1,8 @@
 // Event delivery to a plugin: N session.interim events emitted as accounting emits them, written to the durable log
 // in batches, and handled by one consumer (its inbox row and a row of its own per event, in the consumer's
-// transaction, as a plugin with an effect does). The figure is events handled per second, from the first emit to
-// the last handled, on the embedded store and, when DATABASE_URL is set, on that PostgreSQL, in the same run.
+// transaction, as a plugin with an effect does) — a handler called per event (ctx.on, one INSERT each) and one
+// called per batch (ctx.onBatch, one INSERT for the batch). The figure is events handled per second, from the first
+// emit to the last handled, on the embedded store and, when DATABASE_URL is set, on that PostgreSQL, in the same run.
 // Usage: node --import=tsx bench/events.bench.ts [--events 50000] [--batch 500]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { loadConfig } from '../config/load.ts';
 import { schema } from '../config/schema.ts';
-import { createEvents } from '../daemon/events/index.ts';
+import { type BatchHandler, createEvents, type EventHandler } from '../daemon/events/index.ts';
 import { DataDir } from '../daemon/store/datadir.ts';
 import { coreMigrations, createPostgres } from '../daemon/store/postgres/index.ts';
 import { report } from './lib.ts';
@@ -32,7 +33,7 @@ if (values.help) {
 const total = Number(values.events);
 const log = pino({ level: 'warn' });
 
-async function run(store: 'embedded' | 'postgres', url: string): Promise<number> {
+async function run(store: 'embedded' | 'postgres', url: string, mode: 'each' | 'batch'): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'wispd-bench-events-'));
   const config = loadConfig(schema, {
     text: '',
@@ -53,9 +54,20 @@ async function run(store: 'embedded' | 'postgres', url: string): Promise<number>
   const finished = new Promise<void>((r) => {
     done = r;
   });
-  events.consume(`bench-${process.pid}`, ['session.interim'], async (e, tx) => {
+  const each: EventHandler = async (e, tx) => {
     await tx.query('INSERT INTO bench_effect (event_id, bytes) VALUES ($1, $2)', [e.id, e.data.output_octets]);
     if (++handled === total) done();
+  };
+  const batch: BatchHandler = async (list, tx) => {
+    await tx.query('INSERT INTO bench_effect (event_id, bytes) SELECT unnest($1::uuid[]), unnest($2::bigint[])', [
+      list.map((e) => e.id),
+      list.map((e) => e.data.output_octets),
+    ]);
+    handled += list.length;
+    if (handled === total) done();
+  };
+  events.consume(`bench-${process.pid}-${mode}`, ['session.interim'], mode === 'each' ? each : batch, {
+    batch: mode === 'batch',
   });
   await events.start();
   const t0 = performance.now();
@@ -85,6 +97,7 @@ async function run(store: 'embedded' | 'postgres', url: string): Promise<number>
   rmSync(dir, { recursive: true, force: true });
   report('events.delivery', {
     store,
+    handler: mode,
     events: total,
     batch: Number(values.batch),
     seconds,
@@ -93,7 +106,8 @@ async function run(store: 'embedded' | 'postgres', url: string): Promise<number>
   return total / seconds;
 }
 
-const embedded = await run('embedded', '');
+const embedded = await run('embedded', '', 'each');
+const embeddedBatch = await run('embedded', '', 'batch');
 if (process.env.DATABASE_URL) {
   const name = `wispd_bench_${process.pid}`;
   const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
@@ -102,8 +116,13 @@ if (process.env.DATABASE_URL) {
   const u = new URL(process.env.DATABASE_URL);
   u.pathname = `/${name}`;
   try {
-    const server = await run('postgres', u.toString());
-    report('events.delivery.ratio', { postgres_over_embedded: server / embedded });
+    const server = await run('postgres', u.toString(), 'each');
+    const serverBatch = await run('postgres', u.toString(), 'batch');
+    report('events.delivery.ratio', {
+      postgres_over_embedded: server / embedded,
+      batch_over_each_embedded: embeddedBatch / embedded,
+      batch_over_each_postgres: serverBatch / server,
+    });
   } finally {
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();

@@ -24,6 +24,8 @@ import { type EventEnvelope, type EventType, isEventType } from './catalogue.ts'
 export type { EventEnvelope, EventType } from './catalogue.ts';
 
 export type EventHandler = (event: EventEnvelope, tx: Pick<pg.PoolClient, 'query'>) => unknown | Promise<unknown>;
+/** Several events at once (in order, none seen before by this consumer): one statement for all of them is cheap. */
+export type BatchHandler = (events: EventEnvelope[], tx: Pick<pg.PoolClient, 'query'>) => unknown | Promise<unknown>;
 
 export interface ConsumerOptions {
   /** How long one event's handler may take (ms). */
@@ -32,6 +34,8 @@ export interface ConsumerOptions {
   attempts?: number;
   /** While true the consumer reads nothing and keeps its place (a plugin that is not running). */
   paused?: () => boolean;
+  /** The handler takes the batch's events in one call (a BatchHandler); a failing batch is retried one by one. */
+  batch?: boolean;
 }
 
 export interface Events extends Component {
@@ -39,7 +43,12 @@ export interface Events extends Component {
   wants(type: EventType): boolean;
   emit(type: EventType, subject: string, data: Record<string, unknown>, occurredAt?: number): void;
   /** A consumer, named once and for good (its cursor and inbox keep the name): register before start. */
-  consume(name: string, types: readonly EventType[], handler: EventHandler, opts?: ConsumerOptions): void;
+  consume(
+    name: string,
+    types: readonly EventType[],
+    handler: EventHandler | BatchHandler,
+    opts?: ConsumerOptions,
+  ): void;
   /** Writes what was emitted so far (tests, and stop). */
   flush(): Promise<void>;
 }
@@ -57,7 +66,8 @@ const FROM_BUS = ['fup.>', 'subscriber.>', 'customer.>', 'device.>'];
 interface Consumer {
   name: string;
   types: readonly EventType[];
-  handler: EventHandler;
+  handler: EventHandler | BatchHandler;
+  batch: boolean;
   timeout: number;
   attempts: number;
   paused: () => boolean;
@@ -142,18 +152,22 @@ export function createEvents(config: EventsConfig, deps: EventsDeps): Events {
           )
         ).rows.map((r) => r.event_id),
       );
-      for (const r of rows) {
-        if (!fresh.has(r.id)) {
-          counters.skipped++;
-          continue;
-        }
-        try {
-          await withTimeout(c.timeout, 'the handler', Promise.resolve(c.handler(envelopeOf(r), tx)));
-        } catch (err) {
-          throw new HandlerFailed((err as Error).message ?? String(err));
-        }
-        counters.handled++;
+      const unseen = rows.filter((r) => fresh.has(r.id)).map(envelopeOf);
+      counters.skipped += rows.length - unseen.length;
+      const call = (arg: EventEnvelope | EventEnvelope[]) =>
+        withTimeout(
+          c.timeout,
+          'the handler',
+          Promise.resolve((c.handler as (a: unknown, t: unknown) => unknown)(arg, tx)),
+        );
+      try {
+        if (c.batch) {
+          if (unseen.length) await call(unseen);
+        } else for (const e of unseen) await call(e);
+      } catch (err) {
+        throw new HandlerFailed((err as Error).message ?? String(err));
       }
+      counters.handled += unseen.length;
       await advance(tx, c.name, rows.at(-1)!.seq);
     });
   }
@@ -272,6 +286,7 @@ export function createEvents(config: EventsConfig, deps: EventsDeps): Events {
         name,
         types,
         handler,
+        batch: opts.batch ?? false,
         timeout: opts.timeout ?? 30_000,
         attempts: opts.attempts ?? 5,
         paused: opts.paused ?? (() => false),

@@ -11,7 +11,10 @@ import { type Infer, type Section, type Shape, section } from '../../config/defi
 import { defaultsOf } from '../../config/load.ts';
 import type { PluginsConfig } from '../../config/schema.ts';
 import type { CoreCommands } from '../commands/index.ts';
-import type { ConsumerOptions, EventHandler, Events, EventType } from '../events/index.ts';
+import type { BatchHandler, ConsumerOptions, EventHandler, Events, EventType } from '../events/index.ts';
+
+type HandlerOptions = Omit<ConsumerOptions, 'paused' | 'batch'> & { name?: string };
+
 import type { JobOptions, Jobs, Schedule } from '../jobs/index.ts';
 import type { Component } from '../lib/component.ts';
 import { WispdError } from '../lib/errors.ts';
@@ -118,7 +121,12 @@ export interface PluginContext<C = Readonly<Record<string, unknown>>> {
    * `tx` happens once per event (an inbox in the same transaction). `name` tells two handlers of one plugin apart
    * and must stay the same across versions: the place read to is kept under it.
    */
-  on(types: EventType | readonly EventType[], handler: EventHandler, opts?: ConsumerOptions & { name?: string }): void;
+  on(types: EventType | readonly EventType[], handler: EventHandler, opts?: HandlerOptions): void;
+  /**
+   * The same, with the events of a batch (up to `events.batch`) in one call: what the handler writes for all of them
+   * in one statement is what lets a plugin keep up with every accounting event.
+   */
+  onBatch(types: EventType | readonly EventType[], handler: BatchHandler, opts?: HandlerOptions): void;
   /**
    * A job on a schedule, `<plugin>.<name>` in `wispd job list`: one run per tick across every daemon on the database,
    * never two at once.
@@ -320,6 +328,19 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
     const values = Object.freeze({ ...defaultsOf(settings), ...given });
     p.state.config = shown(settings, values);
     p.state.permissions = { ...def.permissions };
+    const subscribe = (
+      types: EventType | readonly EventType[],
+      handler: EventHandler | BatchHandler,
+      opts: HandlerOptions,
+      batch: boolean,
+    ) => {
+      const list = typeof types === 'string' ? [types] : [...types];
+      const consumer = `${def.name}:${opts.name ?? list.join('+')}`;
+      if (consumers.has(consumer)) throw new Error(`two event handlers named ${consumer}: give one a name`);
+      consumers.add(consumer);
+      // A plugin not running reads nothing and keeps its place: its events wait until it runs again.
+      deps.events.consume(consumer, list, handler, { ...opts, batch, paused: () => p.state.status !== 'active' });
+    };
     const ctx: PluginContext = {
       name: def.name,
       version: def.version,
@@ -328,14 +349,8 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
       log: log.child({ plugin: def.name }),
       db: deps.postgres,
       core: typeof deps.core === 'function' ? deps.core(def.name) : deps.core,
-      on: (types, handler, opts = {}) => {
-        const list = typeof types === 'string' ? [types] : [...types];
-        const consumer = `${def.name}:${opts.name ?? list.join('+')}`;
-        if (consumers.has(consumer)) throw new Error(`two event handlers named ${consumer}: give one a name`);
-        consumers.add(consumer);
-        // A plugin not running reads nothing and keeps its place: its events wait until it runs again.
-        deps.events.consume(consumer, list, handler, { ...opts, paused: () => p.state.status !== 'active' });
-      },
+      on: (types, handler, opts = {}) => subscribe(types, handler, opts, false),
+      onBatch: (types, handler, opts = {}) => subscribe(types, handler, opts, true),
       job: (name, schedule, fn, opts) =>
         deps.jobs.job(
           `${def.name}.${name}`,

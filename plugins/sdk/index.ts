@@ -17,7 +17,7 @@ import type { PluginDefinition } from '../../daemon/plugins/host.ts';
 export { boolean, duration, integer, list, oneOf, port, rate, section, string, url } from '../../config/define.ts';
 export type { CoreCommands, NewSubscriber } from '../../daemon/commands/index.ts';
 export { EVENT_TYPES } from '../../daemon/events/catalogue.ts';
-export type { EventEnvelope, EventType } from '../../daemon/events/index.ts';
+export type { BatchHandler, EventEnvelope, EventHandler, EventType } from '../../daemon/events/index.ts';
 export type { JobOptions, Schedule } from '../../daemon/jobs/index.ts';
 /** The field types of a plugin's settings, the same as the core's config (see `wispd dump-config --docs`). */
 /** Signed bodies as Stripe signs them (X-Wispd-Signature: t=…,v1=…): for webhooks out, and checking them in. */

@@ -71,6 +71,7 @@ async function run(store: 'embedded' | 'postgres', url: string, mode: 'each' | '
   });
   await events.start();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   // As accounting emits them: in bursts, never waiting.
   for (let i = 0; i < total; i++) {
     events.emit('session.interim', `user${i % 5000}`, {
@@ -88,6 +89,7 @@ async function run(store: 'embedded' | 'postgres', url: string, mode: 'each' | '
   }
   await finished;
   const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   await events.stop();
   const { rows } = await postgres.query<{ n: number }>('SELECT count(DISTINCT event_id)::int AS n FROM bench_effect');
   if (rows[0]!.n !== total) throw new Error(`handled ${rows[0]!.n} distinct events of ${total}`);
@@ -102,6 +104,8 @@ async function run(store: 'embedded' | 'postgres', url: string, mode: 'each' | '
     batch: Number(values.batch),
     seconds,
     events_per_s: total / seconds,
+    // This process: the emitter, the consumer and, embedded, PGlite itself (on PostgreSQL, the server's is elsewhere).
+    cpu_us_per_event: (cpu.user + cpu.system) / total,
   });
   return total / seconds;
 }

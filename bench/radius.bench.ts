@@ -6,20 +6,16 @@
 // and auth log on, accounting spool fsync-ed); FreeRADIUS is a throw-away instance (files module with the same users,
 // pap/chap/mschap, detail file for accounting; its default thread pool).
 // Usage: node --import=tsx bench/radius.bench.ts [--users 10000] [--seconds 4] [--fixed-rps 5000] [--modes pap,chap,mschapv2,acct]
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, promisify } from 'node:util';
-import pg from 'pg';
-import { addNas } from '../daemon/model/nas.ts';
-import { addPlan } from '../daemon/model/plan.ts';
-import { importSubscribers } from '../daemon/model/subscriber.ts';
-import { loadSecretBox } from '../daemon/security/secret-box.ts';
-import { DataDir } from '../daemon/store/datadir.ts';
+import { parseArgs } from 'node:util';
 import { FREERADIUS, runFreeradius, writeFreeradiusConfig } from '../test/helpers/freeradius.ts';
-import { report, spawnWispd, waitForLine } from './lib.ts';
-import { BUCKET_US, BUCKETS, type Job, type LoadResult, type Mode } from './radius-shared.ts';
+import { cpuMs } from './cpu.ts';
+import { report } from './lib.ts';
+import { percentileMs, runLoad, startBenchWispd } from './radius-run.ts';
+import type { Mode } from './radius-shared.ts';
 
 const { values } = parseArgs({
   options: {
@@ -44,7 +40,6 @@ const FIXED = Number(values['fixed-rps']);
 const MODES = values.modes!.split(',') as Mode[];
 const GENERATORS = Number(values.generators);
 const SECRET = 'bench-secret-0123';
-const root = new URL('..', import.meta.url).pathname;
 const work = mkdtempSync(join(tmpdir(), 'wispd-bench-radius-'));
 const children: ChildProcess[] = [];
 process.on('exit', () => {
@@ -53,63 +48,8 @@ process.on('exit', () => {
 });
 const progress = (msg: string) => process.stderr.write(`radius bench: ${msg}\n`);
 
-const TICKS = Number((await promisify(execFile)('getconf', ['CLK_TCK'])).stdout.trim()) || 100;
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // utime and stime: fields 14 and 15 of the stat line, counted after the command name (index 11 and 12 here).
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
-}
-
-async function load(port: number, mode: Mode, rps: number, seconds: number): Promise<LoadResult> {
-  const per = Math.ceil(USERS / GENERATORS);
-  const runs = Array.from({ length: GENERATORS }, (_, g) => {
-    const job: Job = {
-      port,
-      secret: SECRET,
-      mode,
-      users: USERS,
-      first: g * per,
-      count: Math.min(per, USERS - g * per),
-      rps: rps / GENERATORS,
-      seconds,
-      sockets: 8,
-    };
-    return new Promise<LoadResult>((resolve, reject) => {
-      const p = spawn(process.execPath, ['--import=tsx', `${root}bench/radius-load.ts`, JSON.stringify(job)], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      let out = '';
-      p.stdout.on('data', (d) => {
-        out += d;
-      });
-      p.on('exit', (code) =>
-        code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`load generator exited ${code}`)),
-      );
-    });
-  });
-  const results = await Promise.all(runs);
-  const total: LoadResult = { sent: 0, received: 0, lost: 0, skipped: 0, histogram: new Array(BUCKETS + 1).fill(0) };
-  for (const r of results) {
-    total.sent += r.sent;
-    total.received += r.received;
-    total.lost += r.lost;
-    total.skipped += r.skipped;
-    r.histogram.forEach((n, i) => {
-      total.histogram[i]! += n;
-    });
-  }
-  return total;
-}
-
-function percentileMs(h: number[], p: number): number {
-  const count = h.reduce((a, b) => a + b, 0);
-  let seen = 0;
-  for (let i = 0; i < h.length; i++) {
-    seen += h[i]!;
-    if (seen >= (p / 100) * count) return ((i + 1) * BUCKET_US) / 1000;
-  }
-  return Number.NaN;
-}
+const load = (port: number, mode: Mode, rps: number, seconds: number) =>
+  runLoad({ port, secret: SECRET, mode, users: USERS, rps, seconds, generators: GENERATORS });
 
 interface Server {
   name: 'wispd' | 'freeradius';
@@ -156,31 +96,10 @@ async function measure(server: Server, mode: Mode) {
 
 async function startWispd(): Promise<Server> {
   progress(`starting wispd with ${USERS} subscribers`);
-  const data = join(work, 'wispd-data');
-  const child = spawnWispd(data);
-  children.push(child);
-  const listening = JSON.parse(await waitForLine(child, /"RADIUS listening"/));
-  await waitForLine(child, /"msg":"ready"/);
-  const dir = new DataDir(data);
-  const endpoint = dir.readEndpoint('postgres')!;
-  const db = new pg.Pool({ host: endpoint.host, port: endpoint.port, user: 'postgres', database: 'postgres', max: 2 });
-  const box = loadSecretBox('', dir);
-  await addNas(db, box, { name: 'bench', address: '127.0.0.1', secret: SECRET, vendor: 'mikrotik' });
-  await addPlan(db, { name: 'bench-20M', rateDown: 20_000_000, rateUp: 5_000_000, simultaneousUse: 1_000_000 });
-  await importSubscribers(
-    db,
-    box,
-    Array.from({ length: USERS }, (_, i) => ({
-      line: i + 1,
-      username: `user${i}`,
-      password: `pw-${i}`,
-      plan: 'bench-20M',
-    })),
-  );
-  await db.end();
-  // The change_log poller loads them in well under a second; give it a moment for 10k+.
-  await new Promise((r) => setTimeout(r, 3000));
-  return { name: 'wispd', pid: child.pid!, auth: listening.auth, acct: listening.acct };
+  const w = await startBenchWispd(join(work, 'wispd-data'), { users: USERS, secret: SECRET });
+  children.push(w.child);
+  await w.db.end();
+  return { name: 'wispd', pid: w.pid, auth: w.auth, acct: w.acct };
 }
 
 async function freePort(): Promise<number> {

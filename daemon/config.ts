@@ -1,4 +1,4 @@
-import { duration, oneOf, section, string } from '../config/define.ts';
+import { boolean, duration, oneOf, section, string } from '../config/define.ts';
 
 export const logSection = section('Logging (JSON lines on standard output, pino).', {
   level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const, {
@@ -18,5 +18,9 @@ export const daemonSection = section('The process itself.', {
     min: '1s',
     max: '5m',
     doc: 'How long SIGTERM/SIGINT may take to drain and stop every component before the process exits anyway.',
+  }),
+  test_clock: boolean({
+    default: false,
+    doc: 'Lets the plugin test kit move the daemon’s clock forward (jobs, fair-usage periods, notification windows) through the control socket. Never in production.',
   }),
 });

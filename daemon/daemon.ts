@@ -25,6 +25,7 @@ import { createTargetLoader } from './ingest/targets.ts';
 import { createCollectorTokens } from './ingest/tokens.ts';
 import { createTelemetryWriter, type TelemetryWriter } from './ingest/writer.ts';
 import { createJobs, type Jobs } from './jobs/index.ts';
+import { type Clock, createClock } from './lib/clock.ts';
 import type { Logger } from './lib/log.ts';
 import { Lifecycle } from './lifecycle.ts';
 import { createNotify, type Notify } from './notify/index.ts';
@@ -97,6 +98,7 @@ interface Wiring {
   log: Logger;
   lifecycle: Lifecycle;
   dataDir: DataDir;
+  clock: Clock;
 }
 
 /** The stores and what sits directly on them: the data directory, the key, PostgreSQL, ClickHouse, the bus. */
@@ -137,9 +139,14 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
   const { config, log, lifecycle, dataDir } = w;
   const { postgres, clickhouse, bus, changes, box, instance, batching, security } = stores;
   const events = lifecycle.add(createEvents(config.events, { log, postgres, bus }));
-  const notify = lifecycle.add(createNotify(config.notify, { log, postgres, bus }));
+  const notify = lifecycle.add(createNotify(config.notify, { log, postgres, bus, now: w.clock.now }));
   registerNotifyOperations(control, notify, postgres);
-  const jobs = lifecycle.add(createJobs({ log, postgres }));
+  const jobs = lifecycle.add(createJobs({ log, postgres, now: w.clock.now }));
+  if (config.daemon.test_clock)
+    control.handle('clock.advance', async (args) => {
+      w.clock.advance(Number(args.ms));
+      return { now: new Date(w.clock.now()).toISOString() };
+    });
   control.handle('jobs', async () => jobs.list());
   control.handle('job.run', async (args) => jobs.runNow(String(args.name ?? '')));
   const workflows = lifecycle.add(createWorkflows({ log, postgres, owner: `${hostname()}:${config.daemon.data_dir}` }));
@@ -189,6 +196,7 @@ function wireRadius(w: Wiring, stores: Stores, control: ControlServer) {
       changes,
       subscriber: subscribersOf(cache),
       actions: restrictions.fup,
+      now: w.clock.now,
     }),
   );
   registerFupOperations(control, fup, cache, postgres, clickhouse);
@@ -276,7 +284,7 @@ function wireTelemetry(
 
 export function createDaemon(config: Config, log: Logger): Daemon {
   const lifecycle = new Lifecycle(log);
-  const w: Wiring = { config, log, lifecycle, dataDir: new DataDir(config.daemon.data_dir) };
+  const w: Wiring = { config, log, lifecycle, dataDir: new DataDir(config.daemon.data_dir), clock: createClock() };
   const stores = wireStores(w);
   const control = createControlServer({ log, dataDir: w.dataDir });
   const radius = wireRadius(w, stores, control);
@@ -295,6 +303,7 @@ export function createDaemon(config: Config, log: Logger): Daemon {
       log,
       postgres: stores.postgres,
       ready: () => ready,
+      now: w.clock.now,
       counters: () => lifecycle.counters(),
       operations: control,
       panel: {

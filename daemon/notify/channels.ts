@@ -23,13 +23,22 @@ export type Sender = (m: Outgoing) => Promise<string>;
 
 const TIMEOUT_MS = 15_000;
 
-async function post(url: string, init: RequestInit): Promise<Response> {
-  const r = await fetch(url, { ...init, method: 'POST', signal: AbortSignal.timeout(TIMEOUT_MS) });
-  if (!r.ok) {
-    const text = (await r.text().catch(() => '')).slice(0, 300);
-    throw new Error(`HTTP ${r.status}${text ? `: ${text}` : ''}`);
+/** A POST and its answer's body, under one timer of our own (AbortSignal.timeout's can be collected early). */
+async function post(url: string, init: RequestInit): Promise<unknown> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new Error(`timed out after ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+  try {
+    const r = await fetch(url, { ...init, method: 'POST', signal: abort.signal });
+    const text = await r.text();
+    if (!r.ok) throw new Error(`HTTP ${r.status}${text ? `: ${text.slice(0, 300)}` : ''}`);
+    try {
+      return JSON.parse(text);
+    } catch {
+      return {};
+    }
+  } finally {
+    clearTimeout(timer);
   }
-  return r;
 }
 
 export function createSenders(config: NotifyConfig): Partial<Record<Exclude<Channel, 'inbox'>, Sender>> {
@@ -67,7 +76,7 @@ export function createSenders(config: NotifyConfig): Partial<Record<Exclude<Chan
             : { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
         body: preset === 'json' ? JSON.stringify(fields) : new URLSearchParams(fields).toString(),
       });
-      const answer = (await r.json().catch(() => ({}))) as Record<string, unknown>;
+      const answer = r as Record<string, unknown>;
       return String(answer.sid ?? answer.id ?? answer.message_id ?? '');
     };
   }

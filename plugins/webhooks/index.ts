@@ -80,19 +80,24 @@ type Settings = { timeout: number; attempts: number; retry_backoff: number; conc
 /** One POST; never throws: the outcome is what the log records. */
 async function post(url: string, secret: string, body: string, headers: Record<string, string>, timeout: number) {
   const t0 = performance.now();
+  // A timer of our own (AbortSignal.timeout's can be collected with its signal, leaving a request hanging).
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new Error(`timed out after ${timeout} ms`)), timeout);
   try {
     const r = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(secret, body), ...headers },
       body,
-      signal: AbortSignal.timeout(timeout),
+      signal: abort.signal,
       redirect: 'manual',
     });
-    await r.body?.cancel();
+    // Read to the end (under the same timer): the connection goes back to the pool.
+    await r.arrayBuffer();
+    const ok = r.status >= 200 && r.status < 300;
     return {
-      ok: r.status >= 200 && r.status < 300,
+      ok,
       response_status: r.status,
-      error: r.status >= 200 && r.status < 300 ? null : `HTTP ${r.status}`,
+      error: ok ? null : `HTTP ${r.status}`,
       duration_ms: Math.round(performance.now() - t0),
     };
   } catch (err) {
@@ -100,9 +105,11 @@ async function post(url: string, secret: string, body: string, headers: Record<s
     return {
       ok: false,
       response_status: null,
-      error: (e.name === 'TimeoutError' ? `timed out after ${timeout} ms` : (e.cause?.code ?? e.message)).slice(0, 300),
+      error: (abort.signal.aborted ? `timed out after ${timeout} ms` : (e.cause?.code ?? e.message)).slice(0, 300),
       duration_ms: Math.round(performance.now() - t0),
     };
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -133,12 +140,12 @@ function deliverer(ctx: PluginContext<Settings>) {
   }
 
   /** Claims due deliveries (a lease, so a crash mid-send leaves them to the next run) and sends them. */
-  async function run(budgetMs = 50_000): Promise<number> {
+  async function run(budgetMs = 20_000): Promise<number> {
     const until = Date.now() + budgetMs;
     let sent = 0;
     while (Date.now() < until) {
       const { rows } = await db.query<Due>(
-        `UPDATE ${T}.delivery d SET attempts = d.attempts + 1, next_at = now() + interval '5 minutes'
+        `UPDATE ${T}.delivery d SET attempts = d.attempts + 1, next_at = now() + interval '2 minutes'
            FROM ${T}.endpoint e
           WHERE e.id = d.endpoint_id AND d.id IN (
                 SELECT id FROM ${T}.delivery WHERE status = 'queued' AND next_at <= now()
@@ -147,8 +154,13 @@ function deliverer(ctx: PluginContext<Settings>) {
         [config.concurrency * 4],
       );
       if (rows.length === 0) break;
-      for (let i = 0; i < rows.length; i += config.concurrency)
-        await Promise.all(rows.slice(i, i + config.concurrency).map(attempt));
+      for (let i = 0; i < rows.length; i += config.concurrency) {
+        // One that cannot be recorded stays claimed and is sent again when its lease ends; the others go on.
+        const done = await Promise.allSettled(rows.slice(i, i + config.concurrency).map(attempt));
+        for (const r of done)
+          if (r.status === 'rejected')
+            ctx.log.warn({ err: (r.reason as Error).message }, 'a webhook delivery could not be recorded; retried');
+      }
       sent += rows.length;
     }
     return sent;
@@ -171,7 +183,14 @@ export default definePlugin({
     // in one statement: a plugin that follows every accounting event keeps up with them.
     ctx.onBatch(
       EVENT_TYPES,
-      async (events: EventEnvelope[], tx) => {
+      async (all: EventEnvelope[], tx) => {
+        // Only what some endpoint wants is queued (most accounting events usually are not): one small query first.
+        const { rows } = await tx.query<{ types: string[] | null }>(
+          `SELECT array_agg(DISTINCT t) AS types FROM ${T}.endpoint, unnest(events) AS t WHERE enabled`,
+        );
+        const wanted = new Set(rows[0]?.types ?? []);
+        const events = wanted.has('*') ? all : all.filter((e) => wanted.has(e.type));
+        if (events.length === 0) return;
         await tx.query(
           `INSERT INTO ${T}.delivery (endpoint_id, event_id, type, payload)
            SELECT e.id, x.id, x.type, x.payload

@@ -158,7 +158,10 @@ for (const [variant, list] of samples) {
   });
 }
 report('plugins.webhooks.sink', { posts_received: received });
-for (const w of running) w.child.kill('SIGTERM');
+for (const w of running) {
+  await w.db.end();
+  w.child.kill('SIGTERM');
+}
 sink.close();
 await new Promise((r) => setTimeout(r, 1500));
 process.exit(0);

@@ -10,8 +10,8 @@
  *   AdminJS client (axios) sends it by itself. JSON needs no token: no form can send it, and a cross-origin script
  *   cannot without a CORS preflight, which this app never grants.
  *
- * A request with an API token (`Authorization: Bearer`) is not checked: it is authorised by the token, which a
- * browser never sends across sites on its own.
+ * A request to the REST API with an API token (`Authorization: Bearer`) is not checked: it is authorised by the
+ * token, which a browser never sends across sites on its own.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -42,7 +42,7 @@ function tokenMatches(cookie: string | undefined, header: unknown): boolean {
 export function csrfRefusal(request: FastifyRequest): string | undefined {
   if (SAFE.has(request.method)) return undefined;
   // A bearer token is a header no browser adds by itself, and such a request is authorised by it, not the cookie.
-  if (/^Bearer /.test(request.headers.authorization ?? '')) return undefined;
+  if (request.url.startsWith('/api/') && /^Bearer /.test(request.headers.authorization ?? '')) return undefined;
   const site = request.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin') return `a ${site} request may not change anything here`;
   const origin = request.headers.origin;

@@ -45,7 +45,7 @@ interface Page {
   limit?: number;
   after?: number;
 }
-const pageOf = <T extends { id: number }>(rows: T[], limit: number) => ({
+const paged = <T extends { id: number }>(rows: T[], limit: number) => ({
   data: rows,
   next: rows.length === limit ? rows[rows.length - 1]!.id : null,
 });
@@ -109,7 +109,7 @@ export function registerApi(app: FastifyInstance, auth: StaffAuth, deps: ApiDeps
           ORDER BY c.id LIMIT $2`,
         [after, limit, q ?? null],
       );
-      return pageOf(rows, limit);
+      return paged(rows, limit);
     },
   );
   app.get<{ Params: { id: number } }>(
@@ -166,7 +166,7 @@ export function registerApi(app: FastifyInstance, auth: StaffAuth, deps: ApiDeps
           ORDER BY s.id LIMIT $2`,
         [after, limit, plan ?? null, status ?? null, customer ?? null, q ?? null],
       );
-      return pageOf(rows, limit);
+      return paged(rows, limit);
     },
   );
   const oneSubscriber = async (username: string) => {
@@ -328,7 +328,7 @@ export function registerApi(app: FastifyInstance, auth: StaffAuth, deps: ApiDeps
       async (request) => {
         const { limit = 100, after = 0 } = request.query;
         const { rows } = await db.query<{ id: number }>(sql, [after, limit]);
-        return pageOf(rows, limit);
+        return paged(rows, limit);
       },
     );
   }

@@ -4,6 +4,7 @@
  */
 import nodemailer from 'nodemailer';
 import type { NotifyConfig } from '../../config/schema.ts';
+import { postWithTimeout } from '../lib/http-post.ts';
 import { SIGNATURE_HEADER, sign } from '../lib/signature.ts';
 
 export type Channel = 'email' | 'sms' | 'webhook' | 'inbox';
@@ -23,21 +24,15 @@ export type Sender = (m: Outgoing) => Promise<string>;
 
 const TIMEOUT_MS = 15_000;
 
-/** A POST and its answer's body, under one timer of our own (AbortSignal.timeout's can be collected early). */
-async function post(url: string, init: RequestInit): Promise<unknown> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new Error(`timed out after ${TIMEOUT_MS} ms`)), TIMEOUT_MS);
+/** A POST that must succeed: its answer's JSON (or {}), or an error with the status and what the provider said. */
+async function post(url: string, init: { headers: Record<string, string>; body: string }) {
+  const r = await postWithTimeout(url, init, TIMEOUT_MS);
+  if (r.status < 200 || r.status >= 300)
+    throw new Error(`HTTP ${r.status}${r.body ? `: ${r.body.slice(0, 300)}` : ''}`);
   try {
-    const r = await fetch(url, { ...init, method: 'POST', signal: abort.signal });
-    const text = await r.text();
-    if (!r.ok) throw new Error(`HTTP ${r.status}${text ? `: ${text.slice(0, 300)}` : ''}`);
-    try {
-      return JSON.parse(text);
-    } catch {
-      return {};
-    }
-  } finally {
-    clearTimeout(timer);
+    return (JSON.parse(r.body) ?? {}) as Record<string, unknown>;
+  } catch {
+    return {};
   }
 }
 
@@ -69,14 +64,13 @@ export function createSenders(config: NotifyConfig): Partial<Record<Exclude<Chan
     senders.sms = async (m) => {
       const fields: Record<string, string> =
         preset === 'twilio' ? { To: m.recipient, From: from, Body: m.body } : { to: m.recipient, from, text: m.body };
-      const r = await post(url, {
+      const answer = await post(url, {
         headers:
           preset === 'json'
             ? { ...auth, 'content-type': 'application/json' }
             : { ...auth, 'content-type': 'application/x-www-form-urlencoded' },
         body: preset === 'json' ? JSON.stringify(fields) : new URLSearchParams(fields).toString(),
       });
-      const answer = r as Record<string, unknown>;
       return String(answer.sid ?? answer.id ?? answer.message_id ?? '');
     };
   }

@@ -98,6 +98,8 @@ export interface NotifyDeps {
 }
 
 const LEASE_MS = 5 * 60_000;
+/** A template as staff edited it, in TemplateText's names. */
+const EDIT_COLUMNS = 'subject, text_body AS text, html_body AS html, sms_body AS sms';
 const BATCH = 50;
 
 interface Row {
@@ -168,13 +170,13 @@ export function createNotify(config: NotifyConfig, deps: NotifyDeps): Notify {
 
   async function effectiveTemplate(q: Queryable, name: string): Promise<TemplateText> {
     const def = definition(name);
-    const { rows } = await q.query<{ subject: string; text_body: string; html_body: string; sms_body: string }>(
-      'SELECT subject, text_body, html_body, sms_body FROM notify_template WHERE name = $1',
-      [name],
-    );
-    const e = rows[0];
-    return e ? { subject: e.subject, text: e.text_body, html: e.html_body, sms: e.sms_body } : def;
+    const { rows } = await q.query<TemplateText>(`SELECT ${EDIT_COLUMNS} FROM notify_template WHERE name = $1`, [name]);
+    return rows[0] ?? def;
   }
+
+  /** One digest key, channel and recipient at a time: counting its window and folding it do not interleave. */
+  const lockDigest = (tx: Queryable, key: string, channel: string, recipient: string) =>
+    tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`notify:${key}:${channel}:${recipient}`]);
 
   const available = (c: Channel) => c === 'inbox' || senders[c] !== undefined;
 
@@ -222,9 +224,7 @@ export function createNotify(config: NotifyConfig, deps: NotifyDeps): Notify {
           else if (channel === 'sms' && !n.critical)
             nextAt = at + quietFor(config.sms.quiet_hours, at, config.time_zone || undefined);
           if (status !== 'suppressed' && n.digestKey && channel !== 'inbox') {
-            await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-              `notify:${n.digestKey}:${channel}:${recipient}`,
-            ]);
+            await lockDigest(tx, n.digestKey, channel, recipient);
             const { rows } = await tx.query<{ n: number; first: Date | null; held_at: Date | null }>(
               `SELECT count(*) FILTER (WHERE status IN ('queued', 'sent', 'failed'))::int AS n,
                     min(created_at) FILTER (WHERE status IN ('queued', 'sent', 'failed')) AS first,
@@ -292,9 +292,7 @@ export function createNotify(config: NotifyConfig, deps: NotifyDeps): Notify {
     );
     for (const g of groups) {
       await db.transaction(async (tx) => {
-        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-          `notify:${g.digest_key}:${g.channel}:${g.recipient}`,
-        ]);
+        await lockDigest(tx, g.digest_key, g.channel, g.recipient);
         const { rows } = await tx.query<Row>(
           `SELECT id::text, customer_id, category, critical, subject, body, template FROM notify_message
             WHERE status = 'held' AND digest_key = $1 AND channel = $2 AND recipient = $3 ORDER BY notify_message.id FOR UPDATE`,
@@ -462,18 +460,15 @@ export function createNotify(config: NotifyConfig, deps: NotifyDeps): Notify {
       definitions.set(name, def);
     },
     async templates() {
-      const { rows } = await db.query<{ name: string; updated_by: string; updated_at: Date } & Record<string, string>>(
-        'SELECT name, subject, text_body, html_body, sms_body, updated_by, updated_at FROM notify_template',
+      const { rows } = await db.query<TemplateText & { name: string; updated_by: string; updated_at: Date }>(
+        `SELECT name, ${EDIT_COLUMNS}, updated_by, updated_at FROM notify_template`,
       );
-      const edits = new Map(rows.map((r) => [r.name, r]));
+      const edits = new Map(
+        rows.map(({ name, updated_by, updated_at, ...text }) => [name, { text, updated_by, updated_at }]),
+      );
       return [...definitions].map(([name, def]) => {
         const e = edits.get(name);
-        return {
-          name,
-          ...def,
-          ...(e ? { subject: e.subject, text: e.text_body, html: e.html_body, sms: e.sms_body } : {}),
-          edited: e ? { by: e.updated_by, at: e.updated_at } : null,
-        };
+        return { name, ...def, ...e?.text, edited: e ? { by: e.updated_by, at: e.updated_at } : null };
       });
     },
     async saveTemplate(name, edit, actor) {

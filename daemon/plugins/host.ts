@@ -12,9 +12,6 @@ import { defaultsOf } from '../../config/load.ts';
 import type { PluginsConfig } from '../../config/schema.ts';
 import type { CoreCommands } from '../commands/index.ts';
 import type { BatchHandler, ConsumerOptions, EventHandler, Events, EventType } from '../events/index.ts';
-
-type HandlerOptions = Omit<ConsumerOptions, 'paused' | 'batch'> & { name?: string };
-
 import type { JobOptions, Jobs, Schedule } from '../jobs/index.ts';
 import type { Component } from '../lib/component.ts';
 import { WispdError } from '../lib/errors.ts';
@@ -30,6 +27,8 @@ import { version as wispdVersion } from '../version.ts';
 import type { Step, Workflow, Workflows } from '../workflows/index.ts';
 import { pluginsSection } from './config.ts';
 import { builtinPlugins, importPlugin, PLUGIN_NAME } from './resolve.ts';
+
+type HandlerOptions = Omit<ConsumerOptions, 'paused' | 'batch'> & { name?: string };
 
 /** What a plugin module's default export is (plugins/sdk `definePlugin` makes one). */
 // biome-ignore lint/complexity/noBannedTypes: a plugin without settings has the empty shape
@@ -137,12 +136,12 @@ export interface PluginContext<C = Readonly<Record<string, unknown>>> {
    * at the next start; a step failing after its attempts compensates the steps done, in reverse.
    */
   workflow<I>(name: string, steps: readonly Step<I>[]): Workflow<I>;
+  /** Seals a secret for storage (AES-256-GCM with the instance key, as the core's own), and opens it again. */
+  readonly secrets: { seal(plain: string): Buffer; open(sealed: Buffer): string };
   /**
    * Tells a customer (or an address) by email, SMS, webhook and the inbox, as their preferences say; `template` is
    * the core's or one the plugin declared with `notify.template` (its name starts with `<plugin>.`).
    */
-  /** Seals a secret for storage (AES-256-GCM with the instance key, as the core's own), and opens it again. */
-  readonly secrets: { seal(plain: string): Buffer; open(sealed: Buffer): string };
   readonly notify: ((n: Notification) => Promise<Queued[]>) & {
     template(name: string, def: TemplateDefinition): void;
   };
@@ -218,7 +217,8 @@ export interface PluginHostDeps {
   workflows: Pick<Workflows, 'define'>;
   notify: Pick<Notify, 'notify' | 'template'>;
   box: () => Pick<SecretBox, 'seal' | 'open'>;
-  core: CoreCommands | ((plugin: string) => CoreCommands);
+  /** The core's commands as a plugin runs them (audited as `plugin:<name>`). */
+  core: (plugin: string) => CoreCommands;
   /** Where built-in plugins are (the package's plugins/); tests give their own. */
   builtins?: URL;
 }
@@ -228,7 +228,6 @@ type AnyDefinition = PluginDefinition<any>;
 
 interface Loaded {
   state: PluginState;
-  caller?: MountGuards['caller'];
   pages: AdminPage[];
   def?: AnyDefinition;
   staff: RouteRegistrar[];
@@ -253,7 +252,6 @@ const noCustomers: preHandlerAsyncHookHandler = async (_request, reply) =>
   });
 
 /** The REST API's own paths under /api/v1/, where each plugin has its own too. */
-const NAME = /^[a-z][a-z0-9_]{0,30}$/;
 const RESERVED = new Set(['customers', 'subscribers', 'plans', 'nas', 'devices', 'sessions', 'tokens', 'docs']);
 
 function checkDefinition(def: unknown, source: string): AnyDefinition {
@@ -283,6 +281,8 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
   const consumers = new Set<string>();
   const counters = { active: 0, failed: 0, health_failures: 0 };
   let timer: NodeJS.Timeout | undefined;
+  /** Who a staff request's caller is: given by the staff app when it mounts the routes. */
+  let caller: MountGuards['caller'] | undefined;
 
   const fail = (p: Loaded, err: unknown) => {
     p.state.status = 'failed';
@@ -348,7 +348,7 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
       schema,
       log: log.child({ plugin: def.name }),
       db: deps.postgres,
-      core: typeof deps.core === 'function' ? deps.core(def.name) : deps.core,
+      core: deps.core(def.name),
       on: (types, handler, opts = {}) => subscribe(types, handler, opts, false),
       onBatch: (types, handler, opts = {}) => subscribe(types, handler, opts, true),
       job: (name, schedule, fn, opts) =>
@@ -364,7 +364,7 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
       workflow: (name, steps) => deps.workflows.define(`${def.name}.${name}`, steps),
       admin: {
         page: (page) => {
-          if (!NAME.test(page.name) || p.pages.some((x) => x.name === page.name))
+          if (!PLUGIN_NAME.test(page.name) || p.pages.some((x) => x.name === page.name))
             throw new Error(`admin page ${page.name}: a new name of lower-case letters, digits, _`);
           p.pages.push({ ...page, list: { ...page.list, actions: [...(page.list.actions ?? [])] } });
         },
@@ -378,7 +378,7 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
       allow: (action) => {
         if (!def.permissions?.[action]) throw new Error(`ctx.allow(${action}): not in the plugin's permissions`);
         return async (request, reply) => {
-          const role = p.caller?.(request).role;
+          const role = caller?.(request).role;
           if (role === 'admin' || (role && def.permissions?.[action]?.includes(role))) return;
           return reply.code(403).send({
             error: 'WISPD_STAFF_FORBIDDEN',
@@ -387,7 +387,7 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
         };
       },
       audit: async (request, entry) => {
-        const actor = p.caller?.(request).actor;
+        const actor = caller?.(request).actor;
         if (!actor) throw new Error('ctx.audit: not a staff request');
         await appendAudit(deps.postgres, actor, { resource: `plugin:${def.name}`, ...entry });
       },
@@ -487,8 +487,8 @@ export function createPluginHost(config: PluginsConfig, deps: PluginHostDeps): P
       plugins.map((p) => ({ ...p.state, migrations: { ...p.state.migrations }, config: { ...p.state.config } })),
 
     async mount(app, guards) {
+      caller = guards.caller;
       for (const p of plugins) {
-        p.caller = guards.caller;
         const name = p.state.name;
         for (const [prefix, registrars, guard] of [
           [`/api/v1/${name}`, p.staff, guards.staff],

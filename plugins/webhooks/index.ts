@@ -12,6 +12,7 @@ import {
   type EventEnvelope,
   integer,
   type PluginContext,
+  postWithTimeout,
   SIGNATURE_HEADER,
   sign,
 } from '../sdk/index.ts';
@@ -80,36 +81,17 @@ type Settings = { timeout: number; attempts: number; retry_backoff: number; conc
 /** One POST; never throws: the outcome is what the log records. */
 async function post(url: string, secret: string, body: string, headers: Record<string, string>, timeout: number) {
   const t0 = performance.now();
-  // A timer of our own (AbortSignal.timeout's can be collected with its signal, leaving a request hanging).
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(new Error(`timed out after ${timeout} ms`)), timeout);
+  const took = () => Math.round(performance.now() - t0);
   try {
-    const r = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(secret, body), ...headers },
-      body,
-      signal: abort.signal,
-      redirect: 'manual',
-    });
-    // Read to the end (under the same timer): the connection goes back to the pool.
-    await r.arrayBuffer();
+    const r = await postWithTimeout(
+      url,
+      { headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(secret, body), ...headers }, body },
+      timeout,
+    );
     const ok = r.status >= 200 && r.status < 300;
-    return {
-      ok,
-      response_status: r.status,
-      error: ok ? null : `HTTP ${r.status}`,
-      duration_ms: Math.round(performance.now() - t0),
-    };
+    return { ok, response_status: r.status, error: ok ? null : `HTTP ${r.status}`, duration_ms: took() };
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
-    return {
-      ok: false,
-      response_status: null,
-      error: (abort.signal.aborted ? `timed out after ${timeout} ms` : (e.cause?.code ?? e.message)).slice(0, 300),
-      duration_ms: Math.round(performance.now() - t0),
-    };
-  } finally {
-    clearTimeout(timer);
+    return { ok: false, response_status: null, error: (err as Error).message.slice(0, 300), duration_ms: took() };
   }
 }
 
@@ -260,12 +242,14 @@ export default definePlugin({
       method: 'PATCH',
       path: 'endpoints/{id}',
       body: { enabled: false },
+      when: { key: 'enabled', equals: true },
     });
     ctx.admin.action('endpoints', {
       label: 'Enable',
       method: 'PATCH',
       path: 'endpoints/{id}',
       body: { enabled: true },
+      when: { key: 'enabled', equals: false },
     });
     ctx.admin.action('endpoints', {
       label: 'Delete',

@@ -93,7 +93,7 @@ t.test('session events are delivered signed, a failure retried, each attempt log
   const delivered = await eventually(() => {
     const ok = hits.filter((h) => h.headers['x-wispd-event']);
     return ok.length >= 3 ? ok : undefined;
-  }, 15_000);
+  }, 45_000);
   for (const h of delivered) {
     t.ok(verify(secret, h.body, String(h.headers['x-wispd-signature'])).ok, 'signed with the endpoint’s secret');
   }
